@@ -1,0 +1,5 @@
+"""The RunPod REST v2 emulator (`serve("runpod")`)."""
+
+from .app import RunPodApp
+
+__all__ = ["RunPodApp"]

@@ -1,0 +1,75 @@
+"""RunPod's extra control endpoints: stock, catalog prices, outside deletes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._control import PREFIX, body_object
+from .._http import HttpError, Request, Response, Route
+from .catalog import CLOUDS
+
+if TYPE_CHECKING:
+    from .app import RunPodApp
+
+
+class ControlRoutes:
+    """Mounted under `/_emulator/` by the shared control surface."""
+
+    def control_routes(self: RunPodApp) -> list[Route]:
+        return [
+            Route("GET", f"{PREFIX}/stock", self.control_get_stock),
+            Route("POST", f"{PREFIX}/stock", self.control_set_stock),
+            Route("GET", f"{PREFIX}/catalog", self.control_get_catalog),
+            Route("POST", f"{PREFIX}/catalog", self.control_set_price),
+            Route("POST", f"{PREFIX}/pods/{{id}}/delete", self.control_delete_pod),
+        ]
+
+    def control_get_stock(self: RunPodApp, request: Request) -> Response:
+        offers = [offer.as_json() for offer in self.catalog.offers.values()]
+        return Response.json(200, {"stock": offers})
+
+    def control_set_stock(self: RunPodApp, request: Request) -> Response:
+        body = body_object(request, required=True)
+        gpu, count = body.get("gpu"), body.get("count")
+        if gpu not in self.catalog.gpus:
+            raise HttpError(404, f"GPU type {gpu!r} is not in the catalog")
+        if not isinstance(count, int) or count < 0:
+            raise HttpError(400, "count must be a non-negative integer")
+        center, cloud = body.get("dataCenter"), body.get("cloud")
+        if center is not None and center not in self.catalog.data_centers:
+            raise HttpError(404, f"data center {center!r} does not exist")
+        if cloud is not None and cloud not in CLOUDS:
+            raise HttpError(400, f"cloud must be one of {', '.join(CLOUDS)}")
+        changed = self.catalog.set_stock(gpu, count, center, cloud)
+        return Response.json(200, {"stock": [offer.as_json() for offer in changed]})
+
+    def control_get_catalog(self: RunPodApp, request: Request) -> Response:
+        listed = [model.as_json() for model in self.catalog.gpus.values()]
+        unpriced = sorted(self.catalog.unpriced)
+        return Response.json(200, {"gpus": listed, "unpriced": unpriced})
+
+    def control_set_price(self: RunPodApp, request: Request) -> Response:
+        body = body_object(request, required=True)
+        gpu = body.get("gpu")
+        if gpu not in self.catalog.gpus and gpu not in self.catalog.unpriced:
+            raise HttpError(404, f"GPU type {gpu!r} is unknown")
+        prices = {}
+        for cloud in CLOUDS:
+            value = body.get(cloud.lower())
+            if value is None:
+                continue
+            if not isinstance(value, int | float) or value < 0:
+                raise HttpError(400, f"{cloud.lower()} must be a non-negative number")
+            prices[cloud] = float(value)
+        if not prices:
+            raise HttpError(400, "give a secure and/or community price")
+        model = self.catalog.set_price(gpu, prices)
+        listed = model.id in self.catalog.gpus
+        return Response.json(200, {"gpu": model.as_json(), "listed": listed})
+
+    def control_delete_pod(self: RunPodApp, request: Request) -> Response:
+        pod = self.pods.get(request.params["id"])
+        if pod is None:
+            raise HttpError(404, f"pod {request.params['id']!r} not found")
+        self.terminate(pod, self.clock.now())
+        return Response.json(200, {"deleted": pod.id})
