@@ -1,0 +1,215 @@
+"""One parser per subcommand of ``%sindri``, shared by every text front end.
+
+Lines are split with shell quoting rules, so ``--gpu "NVIDIA A100 80GB PCIe"``
+and ``--gpu="NVIDIA A100 80GB PCIe"`` both work. A parse failure is an
+:class:`InputError` with one sentence, never a ``SystemExit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Callable
+
+from ._errors import InputError
+
+PROVIDER_CHOICES = ("runpod", "northflank")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise InputError(
+            f"%sindri {self.prog}: {message}. See `%sindri help {self.prog}`."
+        )
+
+    def exit(self, status: int = 0, message: str | None = None):  # type: ignore[override]
+        raise InputError(message or f"%sindri {self.prog} stopped.")
+
+
+def _new(name: str, summary: str) -> _Parser:
+    return _Parser(prog=name, description=summary, add_help=False, allow_abbrev=False)
+
+
+def _deploy() -> _Parser:
+    parser = _new("deploy", "Create a GPU deployment and wait until it is reachable.")
+    parser.add_argument(
+        "provider",
+        nargs="?",
+        choices=PROVIDER_CHOICES,
+        help="runpod or northflank (default: the configured one)",
+    )
+    parser.add_argument(
+        "--gpu",
+        help="GPU id or alias, e.g. A100, 4090, "
+        "'NVIDIA A100 80GB PCIe'; several ids, comma-separated, are "
+        "tried in order when one has no capacity",
+    )
+    parser.add_argument("--name", help="your name for it (default: generated)")
+    parser.add_argument("--count", type=int, default=1, help="GPUs per machine (1)")
+    parser.add_argument(
+        "--image", help="container image (default: %%config Sindri.image)"
+    )
+    parser.add_argument("--cloud", help="secure or community (RunPod)")
+    parser.add_argument("--disk", type=int, help="container disk in GB, wiped on stop")
+    parser.add_argument(
+        "--volume",
+        type=int,
+        help="persistent volume in GB (0 for none), kept across stops",
+    )
+    parser.add_argument("--volume-path", default="/workspace", help="where it mounts")
+    parser.add_argument("--ports", help="e.g. '8888/http, 22/tcp' (default: both)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment variable; repeat for more",
+    )
+    parser.add_argument("--datacenter", help="data center ids to try, comma-separated")
+    parser.add_argument("--timeout", help="how long to wait, e.g. 90s, 30m, 3h")
+    parser.add_argument("--no-wait", action="store_true", help="return once created")
+    parser.add_argument(
+        "--spot",
+        action="store_true",
+        help="ask for an interruptible machine, where offered",
+    )
+    parser.add_argument(
+        "--stop-after",
+        metavar="DURATION",
+        help="ask the provider to stop it after this long, where offered",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the request and its $/h; send nothing",
+    )
+    return parser
+
+
+def _gpus() -> _Parser:
+    parser = _new("gpus", "List GPU types with memory, $/h per cloud and stock.")
+    parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
+    parser.add_argument("--cloud", help="secure or community: stock for that cloud")
+    return parser
+
+
+def _status() -> _Parser:
+    parser = _new("status", "Every deployment: state, GPU, $/h, $ so far, uptime.")
+    parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
+    return parser
+
+
+def _one(name: str, summary: str) -> Callable[[], _Parser]:
+    def build() -> _Parser:
+        parser = _new(name, summary)
+        parser.add_argument("target", help="name, id, or provider:name")
+        if name == "connect":
+            parser.add_argument(
+                "--show-secrets",
+                action="store_true",
+                help="show the Jupyter token instead of masking it",
+            )
+        if name == "destroy":
+            parser.add_argument("--yes", action="store_true", help="do not ask first")
+        return parser
+
+    return build
+
+
+def _sandbox() -> _Parser:
+    parser = _new("sandbox", "Use the built-in emulators instead of the real APIs.")
+    parser.add_argument(
+        "switch",
+        nargs="?",
+        default="status",
+        choices=("on", "off", "status", "stop", "reset"),
+        help="on, off, status, stop (end the emulators), reset",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="fixed ids and addresses (reset/start)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("realtime", "step", "manual"),
+        help="step: time moves a fixed amount per request (repeatable runs)",
+    )
+    parser.add_argument(
+        "--step",
+        type=float,
+        default=5.0,
+        help="seconds per request with --clock step (5)",
+    )
+    parser.add_argument("--speed", type=float, help="realtime clock speed factor")
+    return parser
+
+
+def _help() -> _Parser:
+    parser = _new("help", "Explain a subcommand.")
+    parser.add_argument("topic", nargs="?")
+    return parser
+
+
+BUILDERS: dict[str, Callable[[], _Parser]] = {
+    "deploy": _deploy,
+    "gpus": _gpus,
+    "status": _status,
+    "connect": _one("connect", "SSH commands, Jupyter link and HTTP URLs."),
+    "stop": _one("stop", "Stop: compute is released; the container disk is wiped."),
+    "start": _one("start", "Start a stopped deployment again."),
+    "pause": _one("pause", "Pause, where the provider has a pause distinct from stop."),
+    "destroy": _one("destroy", "Delete it and its volume; asks first."),
+    "sandbox": _sandbox,
+    "help": _help,
+}
+
+
+def split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as error:
+        raise InputError(
+            f"Cannot read the line ({error}): close every quote, e.g. "
+            '%sindri deploy runpod --gpu "NVIDIA A100 80GB PCIe".'
+        ) from None
+
+
+def parse(line: str) -> tuple[str, argparse.Namespace]:
+    words = split(line)
+    if not words:
+        return "help", argparse.Namespace(topic=None)
+    command, rest = words[0], words[1:]
+    if command in ("-h", "--help"):
+        command = "help"
+    if command not in BUILDERS:
+        known = ", ".join(BUILDERS)
+        raise InputError(
+            f"Unknown subcommand {command!r}: use one of {known}.",
+            option="subcommand",
+            value=command,
+        )
+    if "-h" in rest or "--help" in rest:
+        return "help", argparse.Namespace(topic=command)
+    return command, BUILDERS[command]().parse_args(rest)
+
+
+def help_text(topic: str | None = None) -> str:
+    if topic:
+        if topic not in BUILDERS:
+            raise InputError(
+                f"No help for {topic!r}: use one of {', '.join(BUILDERS)}."
+            )
+        parser = BUILDERS[topic]()
+        parser.prog = f"%sindri {topic}"
+        return parser.format_help()
+    lines = [
+        "%sindri <subcommand> [options]; `%sindri help <subcommand>` for options.",
+        "",
+    ]
+    for name, build in BUILDERS.items():
+        lines.append(f"  {name:<8} {build().description}")
+    lines += [
+        "",
+        "IPython expands $name and {expression} in the line; write $$ and {{ }} for",
+        "a literal $ or braces. Defaults: %config Sindri.<option> (see `%config Sindri`).",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,293 @@
+"""Deploying: plan, place without duplicates, wait until reachable.
+
+The rules that keep money safe:
+
+- a launch is recorded in the local store before its create is sent;
+- a create is sent at most once per candidate (GPU type, place);
+- after a clear capacity refusal the next candidate the user allowed is tried;
+- after an unclear outcome (timeout, dropped connection, 5xx, bad body) nothing is
+  created again until a list by launch id shows no pod, twice;
+- a wait that runs out leaves the deployment as it is and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+
+from ._engine import ProgressCallback, Session
+from ._errors import (
+    AuthenticationError,
+    CapacityError,
+    DeploymentGoneError,
+    InputError,
+    ProviderError,
+    TransportError,
+    WaitTimeoutError,
+)
+from ._models import Deployment, DeployPlan, DeploySpec, Progress, State
+from ._redact import register_secret
+from .providers._base import Candidate, Launch, Provider
+
+logger = logging.getLogger("sindri_jupyter")
+
+SETTLE_SECONDS = 3.0
+POLL_SANDBOX = 0.25
+POLL_REAL = 5.0
+
+
+def new_launch(spec: DeploySpec) -> Launch:
+    launch_id = uuid.uuid4().hex
+    password = secrets.token_urlsafe(18)
+    register_secret(password)
+    return Launch(
+        launch_id=launch_id,
+        name=spec.name,
+        remote_name=f"sindri-{spec.name}-{launch_id[:6]}",
+        jupyter_password=password,
+    )
+
+
+async def _prepare(api: Provider, spec: DeploySpec, launch: Launch) -> list[Candidate]:
+    offers = await api.gpu_offers(cloud=spec.cloud or "SECURE")
+    wanted = [part.strip() for part in (spec.gpu or "").split(",") if part.strip()]
+    if not wanted:
+        raise InputError(
+            "--gpu is required: name a GPU type, e.g. --gpu A100.", option="--gpu"
+        )
+    gpus = [api.resolve_gpu(text, offers, spec.cloud) for text in wanted]
+    for gpu in gpus:
+        if gpu.max_count is not None and spec.gpu_count > gpu.max_count:
+            raise InputError(
+                f"--count {spec.gpu_count} is more than {gpu.id} offers on one "
+                f"machine ({gpu.max_count}).",
+                option="--count",
+                value=spec.gpu_count,
+            )
+        if gpu.price(spec.cloud) is None:
+            raise InputError(
+                f"--gpu {gpu.id!r} is not offered on the {spec.cloud or 'SECURE'} "
+                "cloud; try --cloud community or another GPU.",
+                option="--gpu",
+                value=gpu.id,
+            )
+    # Where the catalog says a candidate is out of stock, try it last.
+    stock_rank = {"NONE": 1}
+    order = sorted(
+        range(len(gpus)), key=lambda i: stock_rank.get(gpus[i].stock or "", 0)
+    )
+    return api.candidates(spec, launch, [gpus[i] for i in order])
+
+
+def check_capabilities(spec: DeploySpec) -> None:
+    """Refuse what the provider cannot do, before any request."""
+    from .providers import provider_class
+
+    provider = provider_class(spec.provider)
+    if spec.spot:
+        provider.check_supported("use spot")
+    if spec.stop_after_seconds is not None:
+        provider.check_supported("set a server-side timer")
+
+
+async def plan(session: Session, spec: DeploySpec) -> DeployPlan:
+    """What a deploy would send (the dry run); nothing is created."""
+    check_capabilities(spec)
+    async with session.provider(spec.provider) as api:
+        launch = new_launch(spec)
+        candidates = await _prepare(api, spec, launch)
+    first = candidates[0]
+    gpu = first.body.get("gpu", {})
+    return DeployPlan(
+        provider=spec.provider,
+        name=spec.name,
+        launch_id=launch.launch_id,
+        gpu_id=gpu.get("id"),
+        gpu_count=spec.gpu_count,
+        cloud=first.body.get("cloud"),
+        price_per_hour=first.price_per_hour,
+        candidates=[c.body for c in candidates],
+    )
+
+
+def _check_name_free(session: Session, spec: DeploySpec) -> None:
+    for record in session.store.records(spec.provider):
+        if record.name == spec.name:
+            raise InputError(
+                f"--name {spec.name!r} is taken by a live {spec.provider} deployment "
+                f"(id {record.remote_id or 'pending'}): choose another name, or "
+                "destroy that one first.",
+                option="--name",
+                value=spec.name,
+            )
+
+
+async def deploy(
+    session: Session, spec: DeploySpec, on_progress: ProgressCallback | None = None
+) -> Deployment:
+    """Create one deployment and, unless told not to, wait until it is reachable."""
+    report = on_progress or (lambda _: None)
+    check_capabilities(spec)
+    _check_name_free(session, spec)
+    async with session.provider(spec.provider) as api:
+        launch = new_launch(spec)
+        candidates = await _prepare(api, spec, launch)
+        first = candidates[0]
+        price = (
+            f"${first.price_per_hour:.2f}/h"
+            if first.price_per_hour
+            else "price unknown"
+        )
+        report(
+            Progress(
+                phase="plan",
+                message=f"Deploying {first.label} × "
+                f"{spec.gpu_count} on {spec.provider} at {price}.",
+            )
+        )
+        session.store.record_launch(spec.provider, launch.launch_id, spec.name)
+        remote = await _place(session, api, launch, candidates, report)
+        session.store.set_remote(spec.provider, launch.launch_id, remote["id"])
+        deployment = api.to_deployment(remote, now=api.server_time())
+        report(
+            Progress(
+                phase="created",
+                message=f"Created {deployment.id}.",
+                state=deployment.state,
+                deployment=deployment,
+            )
+        )
+        if not spec.wait:
+            return deployment
+        return await wait_ready(session, api, deployment, spec.timeout_seconds, report)
+
+
+async def _place(
+    session: Session,
+    api: Provider,
+    launch: Launch,
+    candidates: list[Candidate],
+    report: ProgressCallback,
+) -> dict:
+    last_error: ProviderError | None = None
+    for index, candidate in enumerate(candidates):
+        try:
+            return await api.create(candidate)
+        except (CapacityError, AuthenticationError) as refusal:
+            if isinstance(refusal, AuthenticationError) and refusal.status != 403:
+                _abandon(session, api, launch)
+                raise
+            last_error = refusal
+            more = index + 1 < len(candidates)
+            report(
+                Progress(
+                    phase="placement",
+                    message=f"No capacity for "
+                    f"{candidate.label}"
+                    + ("; trying the next choice." if more else "."),
+                )
+            )
+        except TransportError as unclear:
+            found = await _reconcile(session, api, launch, unclear, report)
+            if found is not None:
+                return found
+            last_error = unclear
+        except ProviderError:
+            _abandon(session, api, launch)
+            raise
+    _abandon(session, api, launch)
+    assert last_error is not None
+    raise last_error
+
+
+async def _reconcile(
+    session: Session,
+    api: Provider,
+    launch: Launch,
+    unclear: TransportError,
+    report: ProgressCallback,
+) -> dict | None:
+    """After an unclear create: adopt the pod if it exists, else prove it does not."""
+    report(
+        Progress(
+            phase="reconcile",
+            message="The create's outcome is unknown; "
+            "looking for the pod by its launch id before anything else.",
+        )
+    )
+    for attempt in range(2):
+        try:
+            found = await api.find_by_launch(launch.launch_id)
+        except ProviderError as error:
+            raise TransportError(
+                f"{unclear} Checking by launch id also failed ({error}); the launch "
+                f"{launch.launch_id} is recorded and `%sindri status` will find it.",
+                provider=api.name,
+            ) from None
+        if found:
+            report(Progress(phase="reconcile", message=f"Found it: {found[0]['id']}."))
+            return found[0]
+        if attempt == 0:
+            await session.clock.sleep(SETTLE_SECONDS)
+    report(Progress(phase="reconcile", message="No pod was created."))
+    return None
+
+
+def _abandon(session: Session, api: Provider, launch: Launch) -> None:
+    session.store.set_state(api.name, launch.launch_id, State.GONE.value)
+
+
+async def wait_ready(
+    session: Session,
+    api: Provider,
+    deployment: Deployment,
+    timeout: float,
+    report: ProgressCallback,
+) -> Deployment:
+    """Poll until settled; on timeout leave it as it is and raise with its details."""
+    clock = session.clock
+    started = clock.monotonic()
+    server_start = deployment.as_of
+    interval = POLL_SANDBOX if api.endpoint.sandbox else POLL_REAL
+    last_seen = (deployment.state, deployment.detail)
+    while not deployment.state.is_settled:
+        if clock.monotonic() - started >= timeout:
+            raise WaitTimeoutError(
+                _timeout_message(deployment, timeout), deployment=deployment
+            )
+        await clock.sleep(interval)
+        remote = await api.get(deployment.id)
+        if remote is None:
+            session._forget(api.name, deployment.id)
+            raise DeploymentGoneError(
+                f"{deployment.provider}:{deployment.name} (id {deployment.id}) was "
+                "deleted while waiting for it.",
+                deployment=deployment.model_copy(update={"state": State.GONE}),
+            )
+        deployment = api.to_deployment(remote, now=api.server_time())
+        if (deployment.state, deployment.detail) != last_seen:
+            elapsed = None
+            if server_start and deployment.as_of:
+                elapsed = (deployment.as_of - server_start).total_seconds()
+            report(
+                Progress(
+                    phase="wait",
+                    message=deployment.detail or deployment.state.value,
+                    state=deployment.state,
+                    elapsed_seconds=elapsed,
+                    deployment=deployment,
+                )
+            )
+            last_seen = (deployment.state, deployment.detail)
+    return deployment
+
+
+def _timeout_message(deployment: Deployment, timeout: float) -> str:
+    what = deployment.detail or deployment.state.value
+    return (
+        f"{deployment.provider}:{deployment.name} (id {deployment.id}) is {what} "
+        f"after {timeout:g} s; it was left as it is and costs "
+        f"${deployment.cost_per_hour:.2f}/h. `%sindri status` follows it; "
+        f"`%sindri destroy {deployment.id}` removes it."
+    )

@@ -1,0 +1,312 @@
+"""Orchestration shared by every provider: sessions, addressing, status, actions.
+
+Front ends call this module (through ``sindri_jupyter._api``); providers do the
+talking. Deploying has its own module, ``_deploy``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import _config, _sandbox
+from ._config import Endpoint, Settings
+from ._errors import (
+    AmbiguousNameError,
+    ConflictError,
+    DeploymentGoneError,
+    InputError,
+    NotConfiguredError,
+    UnknownDeploymentError,
+)
+from ._models import Deployment, GpuOffer, Progress, State
+from ._store import Store
+from .providers._base import Provider
+
+logger = logging.getLogger("sindri_jupyter")
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Clock:
+    """Wall time for waits; swapped for a fake one in tests and benchmarks."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass
+class Session:
+    """Everything one front end needs: settings, store, providers, clock."""
+
+    settings: Settings = field(default_factory=Settings)
+    clock: Clock = field(default_factory=Clock)
+    #: tests may route provider traffic through e.g. ``httpx.MockTransport``
+    transport: httpx.AsyncBaseTransport | None = None
+    #: fixed endpoints, e.g. an emulator a test started; they win over all else
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    _store: Store | None = field(default=None, repr=False)
+    _store_key: str | None = field(default=None, repr=False)
+
+    # -- where things are ---------------------------------------------------------
+    def endpoint(self, provider: str) -> Endpoint:
+        if provider not in _config.PROVIDERS:
+            raise InputError(
+                f"Unknown provider {provider!r}: use runpod or northflank.",
+                option="provider",
+                value=provider,
+            )
+        if provider in self.endpoints:
+            return self.endpoints[provider]
+        if self.settings.sandbox_on:
+            return _sandbox.ensure(provider)
+        return _config.real_endpoint(provider)
+
+    def configured(self) -> list[str]:
+        """Providers this session can talk to: the sandbox's, or those with a key."""
+        from .providers import available
+
+        if self.endpoints:
+            return [p for p in available() if p in self.endpoints]
+        if self.settings.sandbox_on:
+            return [p for p in available() if p in _sandbox.EMULATED]
+        found = [
+            p
+            for p in available()
+            if _config.os.environ.get(_config.PROVIDER_KEY_ENV[p], "").strip()
+        ]
+        if not found:
+            raise NotConfiguredError(
+                "No provider key is set: set RUNPOD_API_KEY or NORTHFLANK_API_TOKEN, "
+                "or try everything offline with `%sindri sandbox on`."
+            )
+        return found
+
+    @property
+    def store(self) -> Store:
+        key = "sandbox" if self.settings.sandbox_on else "live"
+        root = _config.data_dir()
+        if self._store is None or self._store_key != f"{root}:{key}":
+            folder = root / "sandbox" if key == "sandbox" else root
+            self._store = Store(folder / "deployments.sqlite3")
+            self._store_key = f"{root}:{key}"
+        return self._store
+
+    @contextlib.asynccontextmanager
+    async def provider(self, name: str) -> AsyncIterator[Provider]:
+        from .providers import create
+
+        endpoint = self.endpoint(name)
+        private_key = self.settings.ssh_key_path.removesuffix(".pub")
+        instance = create(
+            name,
+            endpoint,
+            transport=self.transport,
+            private_key_path=private_key,
+            sleep=self.clock.sleep,
+        )
+        try:
+            yield instance
+        finally:
+            await instance.aclose()
+
+    # -- catalog ------------------------------------------------------------------
+    async def gpus(self, provider: str, *, cloud: str | None = None) -> list[GpuOffer]:
+        async with self.provider(provider) as api:
+            offers = await api.gpu_offers(cloud=cloud or self.settings.cloud)
+        return sorted(
+            offers, key=lambda o: (o.price(cloud) is None, o.price(cloud) or 0)
+        )
+
+    # -- status -------------------------------------------------------------------
+    async def status(self, provider: str | None = None) -> list[Deployment]:
+        """Every known deployment, with one list request per provider."""
+        names = [provider] if provider else self.configured()
+        found: list[Deployment] = []
+        for name in names:
+            async with self.provider(name) as api:
+                found.extend(await self._status_of(api))
+        return found
+
+    async def _status_of(self, api: Provider) -> list[Deployment]:
+        store = self.store
+        remote = await api.list_tagged()
+        now = api.server_time()
+        by_launch = {}
+        for item in remote:
+            deployment = api.to_deployment(item, now=now)
+            by_launch[deployment.launch_id] = deployment
+        shown: list[Deployment] = []
+        for record in store.records(api.name):
+            deployment = by_launch.pop(record.launch_id, None)
+            if deployment is not None:
+                if record.remote_id is None:
+                    store.set_remote(api.name, record.launch_id, deployment.id)
+                shown.append(deployment)
+            elif record.remote_id is not None or record.state == "launching":
+                store.set_state(api.name, record.launch_id, State.GONE.value)
+                shown.append(
+                    Deployment(
+                        provider=api.name,
+                        id=record.remote_id or "-",
+                        name=record.name,
+                        launch_id=record.launch_id,
+                        state=State.GONE,
+                        as_of=now,
+                    )
+                )
+        for deployment in by_launch.values():
+            # Tagged by this library, unknown to this store: the store was lost,
+            # or it was started elsewhere. Remember it so it is never lost again.
+            store.adopt(api.name, deployment.launch_id, deployment.name, deployment.id)
+            shown.append(deployment.model_copy(update={"detail": "found by its tag"}))
+        return shown
+
+    # -- addressing ---------------------------------------------------------------
+    async def locate(self, reference: str) -> tuple[str, str, str]:
+        """``(provider, remote id, display name)`` for an id, name or provider:name."""
+        provider, _, rest = reference.partition(":")
+        if rest and provider in _config.PROVIDERS:
+            providers, wanted = [provider], rest
+        else:
+            providers, wanted = self.configured(), reference
+        matches = self._match(providers, wanted)
+        if not matches:
+            for name in providers:
+                async with self.provider(name) as api:
+                    await self._status_of(api)
+            matches = self._match(providers, wanted)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise UnknownDeploymentError(
+                f"No live deployment is called or has the id {wanted!r}; "
+                "`%sindri status` lists them.",
+                option="name",
+                value=wanted,
+            )
+        listing = ", ".join(f"{p}:{n} (id {i})" for p, i, n in matches)
+        raise AmbiguousNameError(
+            f"{len(matches)} live deployments are called {wanted!r}: {listing}. "
+            "Use an id instead.",
+            value=wanted,
+            candidates=matches,
+        )
+
+    def _match(self, providers: list[str], wanted: str) -> list[tuple[str, str, str]]:
+        records = [r for p in providers for r in self.store.records(p) if r.remote_id]
+        by_id = [r for r in records if r.remote_id == wanted]
+        chosen = by_id or [r for r in records if r.name == wanted]
+        return [(r.provider, r.remote_id, r.name) for r in chosen]  # type: ignore[misc]
+
+    # -- actions ------------------------------------------------------------------
+    async def describe(self, reference: str) -> Deployment:
+        """A fresh read of one deployment, with its connection details."""
+        provider, remote_id, name = await self.locate(reference)
+        async with self.provider(provider) as api:
+            remote = await api.get(remote_id)
+            if remote is None:
+                self._forget(provider, remote_id)
+                raise DeploymentGoneError(
+                    f"{provider}:{name} (id {remote_id}) is gone."
+                )
+            return api.to_deployment(remote, now=api.server_time())
+
+    async def preview(self, action: str, reference: str) -> tuple[str, str | None]:
+        """``(label, what the action deletes)``, to ask before acting."""
+        provider, remote_id, name = await self.locate(reference)
+        label = f"{provider}:{name} (id {remote_id})"
+        async with self.provider(provider) as api:
+            remote = await api.get(remote_id)
+            if remote is None:
+                return label, None
+            return label, api.data_loss_warning(action, remote)
+
+    async def act(
+        self,
+        action: str,
+        reference: str,
+        *,
+        wait: bool = False,
+        report: ProgressCallback | None = None,
+    ) -> tuple[Deployment | None, str]:
+        """Stop, start or destroy; returns what is left and one sentence of outcome.
+
+        With ``wait``, a start waits until the deployment is reachable again.
+        """
+        provider, remote_id, name = await self.locate(reference)
+        label = f"{provider}:{name} (id {remote_id})"
+        if action == "pause":
+            from .providers import provider_class
+
+            provider_class(provider).check_supported("pause")
+        async with self.provider(provider) as api:
+            remote = await api.get(remote_id)
+            if remote is None:
+                self._forget(provider, remote_id)
+                if action == "destroy":
+                    return None, f"{label} was already gone; nothing to destroy."
+                raise DeploymentGoneError(f"{label} is gone.")
+            warning = api.data_loss_warning(action, remote)
+            after, said = await self._perform(api, action, remote, label, warning)
+            if wait and action == "start" and after is not None:
+                from ._deploy import wait_ready
+
+                timeout = self.settings.timeout_seconds
+                after = await wait_ready(
+                    self, api, after, timeout, report or (lambda _: None)
+                )
+            return after, said
+
+    async def _perform(
+        self,
+        api: Provider,
+        action: str,
+        remote: dict[str, Any],
+        label: str,
+        warning: str | None,
+    ) -> tuple[Deployment | None, str]:
+        before = api.to_deployment(remote, now=api.server_time())
+        if action == "destroy":
+            existed = await api.destroy(before.id)
+            self._forget(api.name, before.id)
+            said = f"Destroyed {label}." if existed else f"{label} was already gone."
+            return None, said
+        stopping = action in ("stop", "pause")
+        if stopping and before.state is State.STOPPED:
+            return before, f"{label} is already stopped; nothing to do."
+        if action == "start" and before.state in (
+            State.PENDING,
+            State.RUNNING,
+            State.READY,
+        ):
+            return before, f"{label} is already {before.state.value}; nothing to do."
+        try:
+            updated = await (api.stop(before.id) if stopping else api.start(before.id))
+        except ConflictError as refusal:
+            raise ConflictError(
+                f"{label} cannot {action} while {before.state.value}: {refusal.detail}",
+                provider=api.name,
+                status=409,
+                detail=refusal.detail,
+            ) from None
+        after = api.to_deployment(updated or remote, now=api.server_time())
+        said = f"{'Stopped' if stopping else 'Started'} {label}."
+        if stopping and warning:
+            said += " " + warning
+        return after, said
+
+    def _forget(self, provider: str, remote_id: str) -> None:
+        record = self.store.by_remote(provider, remote_id)
+        if record:
+            self.store.set_state(provider, record.launch_id, State.GONE.value)

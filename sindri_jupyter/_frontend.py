@@ -1,0 +1,159 @@
+"""What each ``%sindri`` subcommand does with its parsed options.
+
+Holds no provider logic: it calls the core and renders what comes back.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import _api, _display, _sandbox, _sync
+from ._errors import InputError, SindriError
+from ._models import Deployment, Progress, State
+
+
+def _show(html: str, text: str) -> None:
+    from IPython.display import display
+
+    display({"text/html": html, "text/plain": text}, raw=True)
+
+
+def _show_deployment(deployment: Deployment, *, show_secrets: bool = False) -> None:
+    _show(
+        _display.deployment_html(deployment, show_secrets=show_secrets),
+        _display.deployment_text(deployment, show_secrets=show_secrets),
+    )
+
+
+def _print_progress(progress: Progress) -> None:
+    print(_display.progress_line(progress), flush=True)
+
+
+def _deploy_options(options: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "gpu": options.gpu,
+        "name": options.name,
+        "count": options.count,
+        "image": options.image,
+        "cloud": options.cloud,
+        "disk": options.disk,
+        "volume": options.volume,
+        "volume_path": options.volume_path,
+        "ports": options.ports,
+        "env": options.env,
+        "datacenters": options.datacenter,
+        "timeout": options.timeout,
+        "wait": not options.no_wait,
+        "spot": options.spot,
+        "stop_after": options.stop_after,
+    }
+
+
+def run_deploy(magics: Any, options: argparse.Namespace) -> None:
+    if not options.gpu:
+        raise InputError(
+            "--gpu is required: name a GPU type, e.g. --gpu A100.", option="--gpu"
+        )
+    values = _deploy_options(options)
+    if options.dry_run:
+        plan = _api.plan(options.provider, **values)
+        print(_display.plan_text(plan))
+        return
+    deployment = _api.deploy(options.provider, on_progress=_print_progress, **values)
+    _show_deployment(deployment)
+
+
+def run_gpus(magics: Any, options: argparse.Namespace) -> None:
+    offers = _api.gpus(options.provider, cloud=options.cloud)
+    _show(offers._repr_html_(), str(offers))
+
+
+def run_status(magics: Any, options: argparse.Namespace) -> None:
+    deployments = _api.status(options.provider)
+    _show(deployments._repr_html_(), str(deployments))
+
+
+def run_connect(magics: Any, options: argparse.Namespace) -> None:
+    deployment = _api.connect(options.target)
+    if deployment.state not in (State.RUNNING, State.READY):
+        raise SindriError(
+            f"{deployment.ref} is {deployment.state.value}: it has no addresses. "
+            f"`%sindri start {deployment.name}` first."
+        )
+    _show_deployment(deployment, show_secrets=options.show_secrets)
+
+
+def run_stop(magics: Any, options: argparse.Namespace) -> None:
+    _, said = _sync.run(lambda emit: _api.session().act("stop", options.target))
+    print(said)
+
+
+def run_pause(magics: Any, options: argparse.Namespace) -> None:
+    _, said = _api.pause(options.target)
+    print(said)
+
+
+def run_start(magics: Any, options: argparse.Namespace) -> None:
+    after, said = _sync.run(
+        lambda emit: _api.session().act(
+            "start", options.target, wait=True, report=emit
+        ),
+        _print_progress,
+    )
+    print(said)
+    if after is not None:
+        _show_deployment(after)
+
+
+def run_destroy(magics: Any, options: argparse.Namespace) -> None:
+    _, said = _api.destroy(options.target, yes=options.yes)
+    print(said)
+
+
+def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
+    switch = options.switch
+    if switch == "off":
+        magics.sandbox = False
+        print("Sandbox off: commands use the real APIs with your keys.")
+        return
+    if switch == "stop":
+        stopped = [p for p in _sandbox.EMULATED if _sandbox.stop(p)]
+        magics.sandbox = False
+        print(f"Stopped the emulators: {', '.join(stopped) or 'none were running'}.")
+        return
+    if switch == "status":
+        _print_sandbox_status(magics)
+        return
+    magics.sandbox = True
+    from .providers import available
+
+    for provider in available():
+        endpoint = _sandbox.ensure(provider, seed=options.seed, speed=options.speed)
+        if switch == "reset":
+            _sandbox.control(
+                endpoint, "POST", "reset", _without_none({"seed": options.seed})
+            )
+        if options.clock:
+            body = {"mode": options.clock, "step": options.step, "speed": options.speed}
+            _sandbox.control(endpoint, "POST", "clock", _without_none(body))
+    said = "reset; " if switch == "reset" else ""
+    print(
+        f"Sandbox on ({said}built-in emulators for {', '.join(available())}): "
+        "no account needed, nothing here costs money."
+    )
+
+
+def _without_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _print_sandbox_status(magics: Any) -> None:
+    session = _api.session()
+    state = "on" if session.settings.sandbox_on else "off"
+    lines = [f"Sandbox is {state}."]
+    for provider in _sandbox.EMULATED:
+        endpoint = _sandbox.running(provider)
+        where = endpoint.base_url if endpoint else "not running"
+        lines.append(f"  {provider} emulator: {where}")
+    print("\n".join(lines))

@@ -1,0 +1,99 @@
+"""``%sindri``: the notebook front end.
+
+Registering is cheap: this module imports only IPython and traitlets; the
+provider core (httpx, pydantic) loads on the first command. Expected failures
+show as one line (``UsageError``); anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from traitlets import Bool, Float, Int, Unicode, observe
+
+from . import _commands
+from ._errors import SindriError, WaitTimeoutError
+
+
+def _show(html: str, text: str) -> None:
+    from IPython.display import display
+
+    display({"text/html": html, "text/plain": text}, raw=True)
+
+
+@magics_class
+class Sindri(Magics):
+    """Cloud GPUs from the notebook. Defaults are set with ``%config Sindri.<name>``."""
+
+    default_provider = Unicode("runpod", help="runpod or northflank").tag(config=True)
+    image = Unicode(
+        "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404", help="container image"
+    ).tag(config=True)
+    cloud = Unicode("SECURE", help="RunPod cloud: SECURE or COMMUNITY").tag(config=True)
+    disk_gb = Int(50, help="container disk in GB (wiped on stop)").tag(config=True)
+    volume_gb = Int(20, help="persistent volume in GB; 0 for none").tag(config=True)
+    ssh_key_path = Unicode(
+        "~/.ssh/id_ed25519.pub", help="public key put in the pod as PUBLIC_KEY"
+    ).tag(config=True)
+    timeout_seconds = Float(1200.0, help="how long deploy waits, in seconds").tag(
+        config=True
+    )
+    sandbox = Bool(
+        None, allow_none=True, help="use the built-in emulators (None: env var)"
+    ).tag(config=True)
+
+    @observe(
+        "default_provider", "image", "cloud", "disk_gb", "volume_gb",
+        "ssh_key_path", "timeout_seconds", "sandbox",
+    )  # fmt: skip
+    def _settings_changed(self, change: Any) -> None:
+        self._apply_settings()
+
+    def _apply_settings(self) -> None:
+        from ._api import session
+
+        settings = session().settings
+        for name in (
+            "default_provider", "image", "cloud", "disk_gb", "volume_gb",
+            "ssh_key_path", "timeout_seconds",
+        ):  # fmt: skip
+            setattr(settings, name, getattr(self, name))
+        if self.sandbox is not None:
+            settings.sandbox = self.sandbox
+
+    @line_magic
+    def sindri(self, line: str) -> Any:
+        """Deploy and manage cloud GPUs: `%sindri help` lists the subcommands."""
+        try:
+            command, options = _commands.parse(line)
+            if command == "help":
+                print(_commands.help_text(options.topic))
+                return None
+            self._apply_settings()
+            from . import _frontend
+
+            return getattr(_frontend, f"run_{command}")(self, options)
+        except WaitTimeoutError as error:
+            from ._display import deployment_html, deployment_text
+
+            if error.deployment is not None:
+                _show(
+                    deployment_html(error.deployment), deployment_text(error.deployment)
+                )
+            raise UsageError(str(error)) from None
+        except SindriError as error:
+            from ._redact import mask
+
+            raise UsageError(mask(str(error))) from None
+
+
+def _extend_docstring() -> None:
+    Sindri.sindri.__doc__ = (
+        (Sindri.sindri.__doc__ or "") + "\n\n" + _commands.help_text()
+    )
+
+
+_extend_docstring()

@@ -1,0 +1,155 @@
+"""Typed models shared by every provider and every front end."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class State(enum.StrEnum):
+    """The one state list every provider maps onto (tables in ``docs/states.md``)."""
+
+    PENDING = "pending"  # asked for, not up yet
+    RUNNING = "running"  # up, not yet reachable
+    READY = "ready"  # reachable
+    STOPPED = "stopped"
+    FAILED = "failed"
+    GONE = "gone"
+
+    @property
+    def is_live(self) -> bool:
+        return self is not State.GONE
+
+    @property
+    def is_settled(self) -> bool:
+        """True where a wait for readiness has nothing more to wait for."""
+        return self in (State.READY, State.STOPPED, State.FAILED, State.GONE)
+
+
+class DeploySpec(BaseModel):
+    """What the user asked to deploy, validated, before any request is built."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    name: str
+    gpu: str | None = None
+    gpu_count: int = 1
+    image: str | None = None
+    cloud: str | None = None
+    disk_gb: int | None = None
+    volume_gb: int | None = None
+    volume_path: str = "/workspace"
+    ports: tuple[str, ...] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    datacenters: tuple[str, ...] = ()
+    ssh_public_key: str | None = None
+    timeout_seconds: float = 1200.0
+    wait: bool = True
+    spot: bool = False
+    stop_after_seconds: float | None = None
+
+
+class GpuOffer(BaseModel):
+    """One GPU type as a provider's live catalog offers it."""
+
+    provider: str
+    id: str
+    name: str
+    memory_gb: float | None = None
+    price_secure: float | None = None
+    price_community: float | None = None
+    stock: str | None = None
+    max_count: int | None = None
+
+    def price(self, cloud: str | None) -> float | None:
+        if (cloud or "SECURE").upper() == "COMMUNITY":
+            return self.price_community
+        return self.price_secure
+
+
+class Connection(BaseModel):
+    """How to reach a deployment. Secret values are listed so front ends can mask."""
+
+    ssh_direct: str | None = None
+    ssh_proxy: str | None = None
+    http: dict[str, str] = Field(default_factory=dict)
+    tcp: dict[str, str] = Field(default_factory=dict)
+    jupyter_url: str | None = None
+    secrets: list[str] = Field(default_factory=list, repr=False)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.ssh_direct or self.ssh_proxy or self.http or self.tcp)
+
+
+class Deployment(BaseModel):
+    """A pod or service as last seen, in the library's own terms."""
+
+    provider: str
+    id: str
+    name: str
+    launch_id: str | None = None
+    state: State
+    provider_status: str | None = None
+    detail: str | None = None
+    gpu: str | None = None
+    gpu_count: int = 0
+    image: str | None = None
+    cost_per_hour: float = 0.0
+    spent: float | None = None
+    uptime_seconds: float | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    as_of: datetime | None = None
+    ports: list[str] = Field(default_factory=list)
+    storage: str | None = None
+    connection: Connection | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}:{self.name}"
+
+
+class DeployPlan(BaseModel):
+    """What a deploy would send, and what it would cost, before anything is sent."""
+
+    provider: str
+    name: str
+    launch_id: str
+    gpu_id: str | None
+    gpu_count: int
+    cloud: str | None
+    price_per_hour: float | None
+    candidates: list[dict] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Progress(BaseModel):
+    """One step of a long operation, for front ends to show."""
+
+    phase: str
+    message: str
+    state: State | None = None
+    elapsed_seconds: float | None = None
+    deployment: Deployment | None = None
+
+
+def _deployment_html(self: Deployment) -> str:
+    from ._display import deployment_html
+
+    return deployment_html(self)
+
+
+def _deployment_pretty(self: Deployment, printer: object, cycle: bool) -> None:
+    from ._display import deployment_text
+
+    printer.text(deployment_text(self))  # type: ignore[attr-defined]
+
+
+# Notebook views live in _display; the model only points at them.
+Deployment._repr_html_ = _deployment_html  # type: ignore[attr-defined]
+Deployment._repr_pretty_ = _deployment_pretty  # type: ignore[attr-defined]

@@ -1,0 +1,137 @@
+"""The local store: what this user launched, so nothing that costs money is lost.
+
+A launch is written *before* its create is sent (with its launch id and no
+remote id yet), so that even a kernel that dies mid-create leaves a record the
+next session can reconcile by tag. SQLite keeps the store consistent across
+kernels writing at once and across a process killed mid-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS launches (
+    provider   TEXT NOT NULL,
+    launch_id  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    remote_id  TEXT,
+    state      TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    updated    TEXT NOT NULL,
+    details    TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (provider, launch_id)
+);
+CREATE INDEX IF NOT EXISTS launches_remote ON launches (provider, remote_id);
+"""
+
+
+@dataclass(frozen=True)
+class Record:
+    provider: str
+    launch_id: str
+    name: str
+    remote_id: str | None
+    state: str
+    created: str
+    updated: str
+    details: dict
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            yield db
+        finally:
+            db.close()
+
+    def record_launch(
+        self, provider: str, launch_id: str, name: str, details: dict | None = None
+    ) -> None:
+        now = _now()
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO launches VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                (
+                    provider,
+                    launch_id,
+                    name,
+                    "launching",
+                    now,
+                    now,
+                    json.dumps(details or {}),
+                ),
+            )
+
+    def set_remote(self, provider: str, launch_id: str, remote_id: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE launches SET remote_id = ?, state = 'created', updated = ? "
+                "WHERE provider = ? AND launch_id = ?",
+                (remote_id, _now(), provider, launch_id),
+            )
+
+    def adopt(self, provider: str, launch_id: str, name: str, remote_id: str) -> None:
+        """Record a tagged remote object this store did not know."""
+        now = _now()
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO launches VALUES (?, ?, ?, ?, ?, ?, ?, '{}')",
+                (provider, launch_id, name, remote_id, "adopted", now, now),
+            )
+            db.execute(
+                "UPDATE launches SET remote_id = ?, updated = ? "
+                "WHERE provider = ? AND launch_id = ? AND remote_id IS NULL",
+                (remote_id, now, provider, launch_id),
+            )
+
+    def set_state(self, provider: str, launch_id: str, state: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE launches SET state = ?, updated = ? "
+                "WHERE provider = ? AND launch_id = ?",
+                (state, _now(), provider, launch_id),
+            )
+
+    def records(
+        self, provider: str | None = None, *, live_only: bool = True
+    ) -> list[Record]:
+        query = "SELECT * FROM launches"
+        clauses, args = [], []
+        if provider:
+            clauses.append("provider = ?")
+            args.append(provider)
+        if live_only:
+            clauses.append("state != 'gone'")
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += " ORDER BY created, launch_id"
+        with self._connect() as db:
+            rows = db.execute(query, args).fetchall()
+        return [Record(*row[:7], details=json.loads(row[7] or "{}")) for row in rows]
+
+    def by_remote(self, provider: str, remote_id: str) -> Record | None:
+        for record in self.records(provider, live_only=False):
+            if record.remote_id == remote_id:
+                return record
+        return None

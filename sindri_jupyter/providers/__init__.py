@@ -1,0 +1,26 @@
+"""Provider modules, one per cloud, all of the same shape (see ``_base``)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .._config import Endpoint
+from ._base import Provider
+
+_MODULES = {"runpod": ("runpod", "RunPod")}
+
+
+def available() -> list[str]:
+    """Providers this version can talk to, in display order."""
+    return list(_MODULES)
+
+
+def provider_class(name: str) -> type[Provider]:
+    module_name, class_name = _MODULES[name]
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)
+
+
+def create(name: str, endpoint: Endpoint, **options: Any) -> Provider:
+    return provider_class(name)(endpoint, **options)

@@ -1,0 +1,127 @@
+"""The shape every provider module has.
+
+A provider turns the library's requests into its API's calls and its answers
+into the library's models. It holds no front-end logic and no waiting loops:
+orchestration (placement, reconciling, waiting) lives in ``sindri_jupyter._engine``
+and is the same for every provider.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .._errors import UnsupportedError
+from .._models import Connection, Deployment, DeploySpec, GpuOffer
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A feature a provider lacks, with the reason shown to the user."""
+
+    feature: str
+    reason: str
+
+
+@dataclass
+class Candidate:
+    """One concrete create request the placement may try, at most once."""
+
+    label: str
+    body: dict[str, Any]
+    price_per_hour: float | None = None
+
+
+@dataclass
+class Launch:
+    """The identity a deploy stamps on what it creates, so it can be found again."""
+
+    launch_id: str
+    name: str
+    remote_name: str
+    jupyter_password: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(abc.ABC):
+    """What every provider implements; see ``runpod`` for the reference one."""
+
+    name: ClassVar[str]
+    #: features this provider does not have, checked before anything is sent
+    unsupported: ClassVar[tuple[Capability, ...]] = ()
+
+    @classmethod
+    def check_supported(cls, feature: str) -> None:
+        for capability in cls.unsupported:
+            if capability.feature == feature:
+                raise UnsupportedError(
+                    f"{cls.name} cannot {feature}: {capability.reason}",
+                    provider=cls.name,
+                    feature=feature,
+                )
+
+    # -- catalog -----------------------------------------------------------------
+    @abc.abstractmethod
+    async def gpu_offers(self) -> list[GpuOffer]:
+        """The live GPU catalog with prices and stock."""
+
+    @abc.abstractmethod
+    def resolve_gpu(self, text: str, offers: list[GpuOffer]) -> GpuOffer:
+        """Turn what the user typed into exactly one GPU type, or raise."""
+
+    # -- requests ----------------------------------------------------------------
+    @abc.abstractmethod
+    def candidates(
+        self, spec: DeploySpec, launch: Launch, gpus: list[GpuOffer]
+    ) -> list[Candidate]:
+        """Every create body the placement may try, in the order to try them."""
+
+    @abc.abstractmethod
+    async def create(self, candidate: Candidate) -> dict[str, Any]:
+        """Send one create; raise on refusal. The caller handles unclear outcomes."""
+
+    @abc.abstractmethod
+    async def find_by_launch(self, launch_id: str) -> list[dict[str, Any]]:
+        """Remote objects stamped with this launch id (normally zero or one)."""
+
+    @abc.abstractmethod
+    async def list_tagged(self) -> list[dict[str, Any]]:
+        """Every remote object this library created, with one list request."""
+
+    @abc.abstractmethod
+    async def get(self, remote_id: str) -> dict[str, Any] | None:
+        """One remote object, or None where the provider no longer has it."""
+
+    @abc.abstractmethod
+    async def stop(self, remote_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def start(self, remote_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def destroy(self, remote_id: str) -> bool:
+        """Delete; False where it was already gone."""
+
+    # -- mapping -----------------------------------------------------------------
+    @abc.abstractmethod
+    def to_deployment(
+        self, remote: dict[str, Any], *, now: datetime | None
+    ) -> Deployment:
+        """The library's view of a remote object."""
+
+    @abc.abstractmethod
+    def connection(self, remote: dict[str, Any]) -> Connection:
+        """How to reach it; empty unless it is up."""
+
+    @abc.abstractmethod
+    def data_loss_warning(self, action: str, remote: dict[str, Any]) -> str | None:
+        """One sentence on what an action deletes, or None where nothing goes."""
+
+    @abc.abstractmethod
+    def server_time(self) -> datetime | None:
+        """The provider's clock, as last read from an answer."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
