@@ -123,7 +123,8 @@ class ContractSchemas:
         while isinstance(node, dict) and "$ref" in node:
             target: Any = self.document
             for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target[int(part) if isinstance(target, list) else part]
             node = target
         return node
 
