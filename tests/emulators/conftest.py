@@ -9,16 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # pytest run as a plain script does not add it
     sys.path.insert(0, str(ROOT))
 
-from jsonschema import Draft202012Validator  # noqa: E402
-from referencing import Registry, Resource  # noqa: E402
-from referencing.jsonschema import DRAFT202012  # noqa: E402
-
-from sindri_jupyter.emulators import serve  # noqa: E402
+from sindri_jupyter.emulators import serve
 
 KEY = "test-key"
 EPOCH = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .._clock import format_instant
-
 if TYPE_CHECKING:
     from .pods import Boot, Pod
 
@@ -32,7 +30,8 @@ class LogEvent:
 
     @property
     def id(self) -> str:
-        return format_instant(self.ts)
+        # Fixed-width microseconds keep ids in time order when sorted as text.
+        return self.ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def sse(self) -> bytes:
         data = {"ts": self.id, "source": self.source, "line": self.line}
@@ -102,19 +101,18 @@ def stream(
     read: Callable[[], tuple[list[LogEvent], bool]],
     first: list[LogEvent],
     *,
-    cursor: datetime,
+    cursor: datetime | None,
     follow_seconds: float,
     poll_seconds: float = 0.1,
 ) -> Iterator[bytes]:
     """Send the backfill, then follow new events for `follow_seconds` wall time.
 
     `read` returns the visible events and whether the pod still exists; events
-    after `cursor` (the request's virtual time, or the last backfilled event)
-    are new. The
+    after `cursor` (the newest event visible when the request came) are new. The
     stream ends when the follow window closes or the pod is gone; a client
     resumes with `Last-Event-ID`, as EventSource does.
     """
-    last = first[-1].ts if first else cursor
+    last = cursor
     for event in first:
         yield event.sse()
     if not first:
@@ -123,7 +121,7 @@ def stream(
     while time.monotonic() < deadline:
         time.sleep(poll_seconds)
         events, alive = read()
-        fresh = [event for event in events if event.ts > last]
+        fresh = [event for event in events if last is None or event.ts > last]
         for event in fresh:
             yield event.sse()
             last = event.ts

@@ -280,7 +280,7 @@ class PodRoutes:
         response.stream = logs.stream(
             read,
             first,
-            cursor=after or request.now,
+            cursor=visible[-1].ts if visible else None,
             follow_seconds=self.log_follow_seconds,
         )
         return response
