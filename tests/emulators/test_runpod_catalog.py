@@ -88,8 +88,9 @@ def test_country_filter_drops_from_list_but_not_from_single(runpod, api):
     ]
     offered_in = {o["dataCenter"] for o in runpod.control.call("GET", "stock")["stock"]
                   if o["gpu"] == GPU and o["cloud"] == "SECURE"}  # fmt: skip
-    assert (GPU in [gpu["id"] for gpu in listed]) == bool(offered_in & {"AP-JP-1",
-                                                                        "OC-AU-1"})
+    assert (GPU in [gpu["id"] for gpu in listed]) == bool(
+        offered_in & {"AP-JP-1", "OC-AU-1"}
+    )
 
 
 def test_stock_decrements_on_create_and_frees_on_stop(runpod, api):

@@ -119,7 +119,9 @@ def test_delete_and_terminate_answer_204_then_404(runpod, api):
     first, second = create(api), create(api)
     deleted = api.delete(f"/v2/pods/{first['id']}")
     assert (deleted.status_code, deleted.content) == (204, b"")
-    terminated = api.post(f"/v2/pods/{second['id']}/action", json={"action": "terminate"})
+    terminated = api.post(
+        f"/v2/pods/{second['id']}/action", json={"action": "terminate"}
+    )
     assert terminated.status_code == 204
     for pod in (first, second):
         assert api.get(f"/v2/pods/{pod['id']}").status_code == 404
