@@ -8,14 +8,40 @@ traceback.
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Float, Int, Unicode, observe
 
 from . import _commands
-from ._errors import SindriError, WaitTimeoutError
+from ._errors import InputError, SindriError, WaitTimeoutError
+
+_NAME_AFTER_DOLLAR = re.compile(r"(.*?)\$(\$?[\w.]+)", re.DOTALL)
+
+
+class _LineFormatter(DollarFormatter):
+    """IPython's ``$name`` and ``{expression}`` expansion, the same inside quotes.
+
+    IPython leaves ``$`` alone inside single quotes; here one rule holds
+    everywhere, so ``'P=a$$b'`` gives ``P=a$b`` and ``{{`` gives ``{``.
+    """
+
+    def parse(self, text: str):  # type: ignore[override]
+        for literal, field, spec, conversion in string.Formatter.parse(self, text):
+            kept, end = "", 0
+            for match in _NAME_AFTER_DOLLAR.finditer(literal):
+                before, name = match.group(1, 2)
+                if name.startswith("$"):
+                    kept += before + name
+                else:
+                    yield kept + before, name, "", None
+                    kept = ""
+                end = match.end()
+            yield kept + literal[end:], field, spec, conversion
 
 
 def _show(html: str, text: str) -> None:
@@ -64,11 +90,21 @@ class Sindri(Magics):
         if self.sandbox is not None:
             settings.sandbox = self.sandbox
 
+    def _expand(self, line: str) -> str:
+        try:
+            return _LineFormatter().vformat(line, args=[], kwargs=self.shell.user_ns)
+        except Exception as error:  # any evaluation error of the user's expression
+            raise InputError(
+                f"Cannot expand the line ({type(error).__name__}: {error}); write "
+                "$$ for a literal $ and {{ }} for literal braces."
+            ) from None
+
+    @no_var_expand
     @line_magic
     def sindri(self, line: str) -> Any:
         """Deploy and manage cloud GPUs: `%sindri help` lists the subcommands."""
         try:
-            command, options = _commands.parse(line)
+            command, options = _commands.parse(self._expand(line))
             if command == "help":
                 print(_commands.help_text(options.topic))
                 return None

@@ -112,8 +112,8 @@ def session(runpod_emulator, runpod_key):
 @pytest.fixture
 def shell(session):
     """An IPython shell with the extension loaded, using this test's session."""
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython
 
-    ip = start_ipython()
+    ip = get_ipython()
     ip.run_line_magic("load_ext", "sindri_jupyter")
     yield ip
