@@ -19,17 +19,17 @@ from ._server import EmulatorServer
 
 __all__ = [
     "DEFAULT_API_KEY",
+    "PROVIDERS",
+    "SERVER_FAULTS",
     "EmulatorControl",
     "EmulatorControlError",
     "EmulatorServer",
     "HttpError",
-    "PROVIDERS",
     "Problem",
     "ProviderApp",
     "Request",
     "Response",
     "Route",
-    "SERVER_FAULTS",
     "VirtualClock",
     "serve",
 ]

@@ -71,7 +71,7 @@ class ContractSchemas:
         self._formats = format_checker()
 
     def validator(self, pointer: str) -> Validator:
-        """The validator for the schema at `pointer`, e.g. `#/components/schemas/Pod`."""
+        """The validator for the schema at a pointer like `#/components/schemas/Pod`."""
         if pointer not in self._validators:
             schema = {"$ref": f"{self.uri}{pointer}"}
             self._validators[pointer] = self._validator_class(

@@ -1,4 +1,4 @@
-"""`python -m sindri_jupyter.emulators`: port file, keys from the environment, SIGTERM."""
+"""The command line: port file, keys from the environment, clean SIGTERM."""
 
 from __future__ import annotations
 

@@ -130,8 +130,8 @@ def test_billing_keeps_terminated_pods_and_filters_by_pod(runpod, api):
 
 
 def test_billing_refusals(api):
-    both = api.get("/v2/billing/pods",
-                   params={"lastN": 2, "startTime": "2026-05-01T00:00:00Z"})  # fmt: skip
+    params = {"lastN": 2, "startTime": "2026-05-01T00:00:00Z"}
+    both = api.get("/v2/billing/pods", params=params)
     assert both.status_code == 400
     assert (
         api.get("/v2/billing/pods", params={"bucketSize": "minute"}).status_code == 422
