@@ -14,6 +14,7 @@ from ._server import EmulatorServer
 # provider never loads another's code or contract.
 PROVIDERS: dict[str, str] = {
     "runpod": "sindri_jupyter.emulators.runpod:RunPodApp",
+    "northflank": "sindri_jupyter.emulators.northflank:NorthflankApp",
 }
 
 
