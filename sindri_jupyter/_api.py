@@ -27,30 +27,34 @@ def session() -> Session:
     return _session
 
 
-class DeploymentList(list):
-    """A list of deployments that shows as a table in a notebook."""
+class _ShownList(list):
+    """A list that shows as a table in a notebook, and as text elsewhere."""
+
+    _as_html: Callable[[list], str]
+    _as_text: Callable[[list], str]
 
     def _repr_html_(self) -> str:
-        return _display.status_html(list(self))
+        return type(self)._as_html(list(self))
 
     def __str__(self) -> str:
-        return _display.status_text(list(self))
+        return type(self)._as_text(list(self))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
 
-class GpuList(list):
-    """GPU offers that show as a table in a notebook."""
+class DeploymentList(_ShownList):
+    """Deployments: state, GPU, $/h, $ so far, uptime."""
 
-    def _repr_html_(self) -> str:
-        return _display.gpus_html(list(self))
+    _as_html = staticmethod(_display.status_html)
+    _as_text = staticmethod(_display.status_text)
 
-    def __str__(self) -> str:
-        return _display.gpus_text(list(self))
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
+class GpuList(_ShownList):
+    """GPU offers: id, memory, $/h per cloud, stock."""
+
+    _as_html = staticmethod(_display.gpus_html)
+    _as_text = staticmethod(_display.gpus_text)
 
 
 def build_spec(

@@ -60,8 +60,32 @@ def run_deploy(magics: Any, options: argparse.Namespace) -> None:
         plan = _api.plan(options.provider, **values)
         print(_display.plan_text(plan))
         return
-    deployment = _api.deploy(options.provider, on_progress=_print_progress, **values)
+    latest: list[Deployment] = []
+
+    def follow(progress: Progress) -> None:
+        if progress.deployment is not None:
+            latest[:] = [progress.deployment]
+        _print_progress(progress)
+
+    try:
+        deployment = _api.deploy(options.provider, on_progress=follow, **values)
+    except KeyboardInterrupt:
+        print(_interrupted(latest[0] if latest else None))
+        return
     _show_deployment(deployment)
+
+
+def _interrupted(deployment: Deployment | None) -> str:
+    if deployment is None:
+        return (
+            "Interrupted. If the create had been sent, `%sindri status` finds the "
+            "pod by its launch id."
+        )
+    return (
+        f"Stopped waiting: {deployment.ref} (id {deployment.id}) was left "
+        f"{deployment.state.value} at {_display.money(deployment.cost_per_hour, '/h')}. "
+        f"`%sindri status` follows it; `%sindri destroy {deployment.id}` removes it."
+    )
 
 
 def run_gpus(magics: Any, options: argparse.Namespace) -> None:

@@ -92,7 +92,7 @@ class Store:
             )
 
     def adopt(self, provider: str, launch_id: str, name: str, remote_id: str) -> None:
-        """Record a tagged remote object this store did not know."""
+        """Record a tagged remote object; it exists, so it is live whatever we thought."""
         now = _now()
         with self._connect() as db:
             db.execute(
@@ -100,8 +100,8 @@ class Store:
                 (provider, launch_id, name, remote_id, "adopted", now, now),
             )
             db.execute(
-                "UPDATE launches SET remote_id = ?, updated = ? "
-                "WHERE provider = ? AND launch_id = ? AND remote_id IS NULL",
+                "UPDATE launches SET remote_id = ?, state = 'adopted', updated = ? "
+                "WHERE provider = ? AND launch_id = ? AND state = 'gone'",
                 (remote_id, now, provider, launch_id),
             )
 
