@@ -21,7 +21,13 @@ __version__ = "0.1.0"
 
 # Public name -> module that defines it; loaded on first access.
 _LAZY = {
+    "ActionResult": "._api",
     "adeploy": "._api",
+    "adestroy": "._api",
+    "apause": "._api",
+    "astart": "._api",
+    "astop": "._api",
+    "pause": "._api",
     "agpus": "._api",
     "aconnect": "._api",
     "astatus": "._api",
@@ -58,9 +64,11 @@ _LAZY = {
     "UnknownGpuError": "._errors",
     "UnsupportedError": "._errors",
     "WaitTimeoutError": "._errors",
+    "Panel": "._panel",
 }
 
 __all__ = [
+    "ActionResult",
     "AmbiguousGpuError",
     "AmbiguousNameError",
     "AuthenticationError",
@@ -74,6 +82,7 @@ __all__ = [
     "InputError",
     "NotConfiguredError",
     "NotFoundError",
+    "Panel",
     "PaymentRequiredError",
     "ProviderError",
     "RateLimitedError",
@@ -87,13 +96,18 @@ __all__ = [
     "WaitTimeoutError",
     "aconnect",
     "adeploy",
+    "adestroy",
     "agpus",
+    "apause",
+    "astart",
     "astatus",
+    "astop",
     "connect",
     "deploy",
     "destroy",
     "gpus",
     "load_ipython_extension",
+    "pause",
     "plan",
     "session",
     "start",

@@ -12,9 +12,10 @@ from typing import Any
 
 from . import _deploy, _display, _sync, _validate
 from ._config import read_public_key
+from ._redact import is_secret_env_key, register_secret
 from ._engine import Session
-from ._errors import InputError
-from ._models import Deployment, DeployPlan, DeploySpec, Progress
+from ._errors import InputError, SindriError
+from ._models import Deployment, DeployPlan, DeploySpec, Progress, State
 
 _session: Session | None = None
 
@@ -75,6 +76,12 @@ def build_spec(
     wait: bool = True,
     spot: bool = False,
     stop_after: str | float | None = None,
+    port: str | Sequence[str] | None = None,
+    project: str | None = None,
+    region: str | None = None,
+    plan: str | None = None,
+    cpu: str | float | None = None,
+    memory: str | float | None = None,
 ) -> DeploySpec:
     """Validate every value, fill defaults from the settings; nothing is sent."""
     settings = session().settings
@@ -83,21 +90,42 @@ def build_spec(
         name = f"gpu-{secrets.token_hex(2)}"
     if isinstance(datacenters, str):
         datacenters = [d.strip() for d in datacenters.split(",") if d.strip()]
+    northflank = provider == "northflank"
+    _northflank_only(provider, project=project, region=region, plan=plan, cpu=cpu)
+    _northflank_only(provider, memory=memory)
+    if port:
+        extra = [port] if isinstance(port, str) else list(port)
+        listed = ports.split(",") if isinstance(ports, str) else list(ports or [])
+        ports = [*listed, *extra]
+    if disk is None and not northflank:
+        disk = settings.disk_gb
+    if volume is None:
+        volume = 0 if northflank else settings.volume_gb
+    gpu = _validate.text(gpu, "--gpu")
+    image = _validate.text(image, "--image")
+    volume_path = _validate.mount_path(volume_path)
+    for key, value in _validate.env(env).items():
+        if is_secret_env_key(key):
+            register_secret(value)  # masked wherever it could be shown
     return DeploySpec(
         provider=provider,
-        name=_validate.name(name),
+        name=_check_name(provider, name),
         gpu=gpu,
         gpu_count=_validate.count(count, "--count", high=16),
-        image=image or settings.image,
+        image=image or (settings.northflank_image if northflank else settings.image),
         cloud=_validate.cloud(cloud or settings.cloud),
-        disk_gb=_validate.count(
-            disk if disk is not None else settings.disk_gb, "--disk", high=4096
+        disk_gb=(
+            _validate.count(disk, "--disk", high=4096) if disk is not None else None
         ),
-        volume_gb=_validate.volume(
-            volume if volume is not None else settings.volume_gb
-        ),
+        volume_gb=_validate.volume(volume),
         volume_path=volume_path,
         ports=_validate.ports(ports) if ports is not None else None,
+        project=(project or settings.northflank_project) if northflank else None,
+        region=region,
+        default_region=settings.northflank_region if northflank else None,
+        plan=plan,
+        cpu=_validate.cpu(cpu),
+        memory_mb=_validate.memory(memory),
         env=_validate.env(env),
         datacenters=tuple(datacenters or ()),
         ssh_public_key=read_public_key(settings.ssh_key_path),
@@ -110,6 +138,26 @@ def build_spec(
             _validate.duration(stop_after, "--stop-after") if stop_after else None
         ),
     )
+
+
+def _check_name(provider: str, name: str) -> str:
+    """The provider's own naming rule where it has one, else the library's."""
+    from .providers import available, provider_class
+
+    if provider in available():
+        return provider_class(provider).check_name(name)
+    return _validate.name(name)
+
+
+def _northflank_only(provider: str, **given: Any) -> None:
+    for option, value in given.items():
+        if value is not None and provider != "northflank":
+            raise InputError(
+                f"--{option} {value!r} is a Northflank option; {provider} does not "
+                "take it.",
+                option=f"--{option}",
+                value=value,
+            )
 
 
 async def adeploy(
@@ -165,46 +213,123 @@ def gpus(provider: str | None = None, *, cloud: str | None = None) -> GpuList:
 
 
 async def aconnect(name: str) -> Deployment:
-    return await session().describe(name)
+    deployment = await session().describe(name)
+    if deployment.state not in (State.RUNNING, State.READY):
+        raise SindriError(
+            f"{deployment.ref} is {deployment.state.value}: it has no addresses. "
+            f"Start it first (`%sindri start {deployment.name}`)."
+        )
+    return deployment
 
 
 def connect(name: str) -> Deployment:
-    """Fresh connection details; a deployment that is not running has none."""
+    """Fresh connection details; refused for a deployment that is not running."""
     return _sync.run(lambda emit: aconnect(name))
 
 
-def stop(name: str) -> tuple[Deployment | None, str]:
-    """Stop (the container disk is wiped; volumes are kept)."""
-    return _sync.run(lambda emit: session().act("stop", name))
+class ActionResult:
+    """What a stop, start, pause or destroy did: one sentence, and what is left."""
+
+    def __init__(self, message: str, deployment: Deployment | None):
+        self.message = message
+        self.deployment = deployment
+
+    def __str__(self) -> str:
+        if self.deployment is None:
+            return self.message
+        return f"{self.message}\n{_display.deployment_text(self.deployment)}"
+
+    def __repr__(self) -> str:
+        return f"ActionResult({self.message!r})"
+
+    def _repr_html_(self) -> str:
+        card = _display.deployment_html(self.deployment) if self.deployment else ""
+        return f"<p>{_display.escape(self.message)}</p>{card}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
 
-def pause(name: str) -> tuple[Deployment | None, str]:
-    """Pause where the provider has a pause distinct from stop."""
-    return _sync.run(lambda emit: session().act("pause", name))
+async def _act(
+    action: str, name: str, wait: bool, on_progress: Any, **options: Any
+) -> ActionResult:
+    report = on_progress or (lambda _: None)
+    deployment, message = await session().act(
+        action, name, wait=wait, report=report, **options
+    )
+    return ActionResult(message, deployment)
 
 
-def start(name: str) -> tuple[Deployment | None, str]:
-    """Start a stopped deployment."""
-    return _sync.run(lambda emit: session().act("start", name))
+async def astop(name: str) -> ActionResult:
+    return await _act("stop", name, False, None)
 
 
-def destroy(name: str, *, yes: bool = False) -> tuple[Deployment | None, str]:
-    """Destroy, after saying what goes and asking (``yes=True`` skips the question)."""
+def stop(name: str) -> ActionResult:
+    """Stop: compute is released, the container disk is wiped, volumes are kept."""
+    return _sync.run(lambda emit: astop(name))
+
+
+async def apause(name: str) -> ActionResult:
+    return await _act("pause", name, False, None)
+
+
+def pause(name: str) -> ActionResult:
+    """Pause, where the provider has a pause distinct from stop."""
+    return _sync.run(lambda emit: apause(name))
+
+
+async def astart(
+    name: str,
+    *,
+    wait: bool = True,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> ActionResult:
+    return await _act("start", name, wait, on_progress)
+
+
+def start(
+    name: str,
+    *,
+    wait: bool = True,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> ActionResult:
+    """Start a stopped deployment and, unless ``wait=False``, wait until reachable."""
+    return _sync.run(lambda emit: _act("start", name, wait, emit), on_progress)
+
+
+async def adestroy(name: str, *, delete_volumes: bool = False) -> ActionResult:
+    """Destroy without asking (the awaitable form cannot prompt)."""
+    return await _act("destroy", name, False, None, delete_volumes=delete_volumes)
+
+
+def destroy(
+    name: str, *, yes: bool = False, delete_volumes: bool = False
+) -> ActionResult:
+    """Destroy, after saying what goes and asking (``yes=True`` skips the question).
+
+    Volumes that outlive their service (Northflank) are kept unless
+    ``delete_volumes=True``.
+    """
     if not yes:
-        label, warning = _sync.run(lambda emit: session().preview("destroy", name))
-        if warning and not confirm(f"{warning} Destroy {label}? [y/N] "):
-            return None, f"Nothing was done to {label}."
-    return _sync.run(lambda emit: session().act("destroy", name))
+        label, warning = _sync.run(
+            lambda emit: session().preview(
+                "destroy", name, delete_volumes=delete_volumes
+            )
+        )
+        if warning and not confirm(f"{warning} Destroy {label}? [y/N] ", warning):
+            return ActionResult(f"Nothing was done to {label}.", None)
+    return _sync.run(lambda emit: adestroy(name, delete_volumes=delete_volumes))
 
 
-def confirm(question: str) -> bool:
+def confirm(question: str, warning: str) -> bool:
     """Ask in the calling thread; where nobody can answer, refuse in one sentence."""
     try:
         answer = input(question)
-    except (EOFError, RuntimeError, NotImplementedError) as error:
+    except (EOFError, RuntimeError, NotImplementedError):
+        print()
         raise InputError(
-            "Cannot ask before destroying here: pass yes=True (or --yes) to "
-            "destroy without asking.",
+            f"{warning} Nobody can answer a question here, so nothing was destroyed: "
+            "add --yes (in Python, yes=True) to destroy without asking.",
             option="--yes",
-        ) from error
+        ) from None
     return answer.strip().lower() in ("y", "yes")

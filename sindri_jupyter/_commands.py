@@ -83,6 +83,25 @@ def _deploy() -> _Parser:
         action="store_true",
         help="show the request and its $/h; send nothing",
     )
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="PORT/KIND",
+        help="one exposed port, e.g. 8888/http (http ports are public on "
+        "northflank); repeat for more",
+    )
+    parser.add_argument(
+        "--project", help="northflank project, created if missing (default: sindri)"
+    )
+    parser.add_argument(
+        "--region", help="northflank region for a new project (e.g. us-central)"
+    )
+    parser.add_argument("--plan", help="northflank compute plan, e.g. nf-compute-200")
+    parser.add_argument("--cpu", help="northflank: vCPUs; the smallest plan that fits")
+    parser.add_argument(
+        "--memory", help="northflank: memory, e.g. 8G; the smallest plan that fits"
+    )
     return parser
 
 
@@ -111,6 +130,11 @@ def _one(name: str, summary: str) -> Callable[[], _Parser]:
             )
         if name == "destroy":
             parser.add_argument("--yes", action="store_true", help="do not ask first")
+            parser.add_argument(
+                "--delete-volumes",
+                action="store_true",
+                help="northflank: delete its volumes too (kept by default)",
+            )
         return parser
 
     return build
@@ -143,6 +167,12 @@ def _sandbox() -> _Parser:
     return parser
 
 
+def _panel() -> _Parser:
+    return _new(
+        "panel", "Open the widget panel: deploy, watch and manage GPUs by clicking."
+    )
+
+
 def _help() -> _Parser:
     parser = _new("help", "Explain a subcommand.")
     parser.add_argument("topic", nargs="?")
@@ -159,6 +189,7 @@ BUILDERS: dict[str, Callable[[], _Parser]] = {
     "pause": _one("pause", "Pause, where the provider has a pause distinct from stop."),
     "destroy": _one("destroy", "Delete it and its volume; asks first."),
     "sandbox": _sandbox,
+    "panel": _panel,
     "help": _help,
 }
 

@@ -33,7 +33,11 @@ class Settings:
     volume_gb: int = 20
     ssh_key_path: str = "~/.ssh/id_ed25519.pub"
     timeout_seconds: float = 1200.0
+    request_timeout_seconds: float = 30.0  # one HTTP call; waits are timeout_seconds
     sandbox: bool | None = None  # None: follow SINDRI_JUPYTER_SANDBOX
+    northflank_project: str = "sindri"  # created on first use, then reused
+    northflank_region: str | None = None  # None: the first that offers the GPU
+    northflank_image: str = "quay.io/jupyter/pytorch-notebook:cuda12-2025-08-18"
 
     @property
     def sandbox_on(self) -> bool:
@@ -72,7 +76,7 @@ def real_endpoint(provider: str) -> Endpoint:
     if not key:
         raise NotConfiguredError(
             f"No {provider} key is set: set {variable}, or try everything offline "
-            "with `%sindri sandbox on`."
+            "in the sandbox (`%sindri sandbox on`, or SINDRI_JUPYTER_SANDBOX=1)."
         )
     return Endpoint(provider, PROVIDER_URL[provider], key, sandbox=False)
 

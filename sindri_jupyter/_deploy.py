@@ -16,6 +16,7 @@ import logging
 import secrets
 import uuid
 
+from . import _ratelimit
 from ._engine import ProgressCallback, Session
 from ._errors import (
     AuthenticationError,
@@ -52,6 +53,8 @@ def new_launch(spec: DeploySpec) -> Launch:
 async def _prepare(api: Provider, spec: DeploySpec, launch: Launch) -> list[Candidate]:
     offers = await api.gpu_offers(cloud=spec.cloud or "SECURE")
     wanted = [part.strip() for part in (spec.gpu or "").split(",") if part.strip()]
+    if not wanted and not api.needs_gpu:
+        return await api.prepare(spec, launch, [])
     if not wanted:
         raise InputError(
             "--gpu is required: name a GPU type, e.g. --gpu A100.", option="--gpu"
@@ -77,7 +80,7 @@ async def _prepare(api: Provider, spec: DeploySpec, launch: Launch) -> list[Cand
     order = sorted(
         range(len(gpus)), key=lambda i: stock_rank.get(gpus[i].stock or "", 0)
     )
-    return api.candidates(spec, launch, [gpus[i] for i in order])
+    return await api.prepare(spec, launch, [gpus[i] for i in order])
 
 
 def check_capabilities(spec: DeploySpec) -> None:
@@ -103,24 +106,43 @@ async def plan(session: Session, spec: DeploySpec) -> DeployPlan:
         provider=spec.provider,
         name=spec.name,
         launch_id=launch.launch_id,
-        gpu_id=gpu.get("id"),
+        gpu_id=gpu.get("id") or first.label,
         gpu_count=spec.gpu_count,
         cloud=first.body.get("cloud"),
         price_per_hour=first.price_per_hour,
         candidates=[c.body for c in candidates],
+        notes=list(first.notes),
     )
 
 
-def _check_name_free(session: Session, spec: DeploySpec) -> None:
-    for record in session.store.records(spec.provider):
-        if record.name == spec.name:
-            raise InputError(
-                f"--name {spec.name!r} is taken by a live {spec.provider} deployment "
-                f"(id {record.remote_id or 'pending'}): choose another name, or "
-                "destroy that one first.",
-                option="--name",
-                value=spec.name,
+async def _check_name_free(session: Session, api: Provider, spec: DeploySpec) -> None:
+    """Names are unique among live deployments; the provider's list is the truth.
+
+    Where ids are unique (RunPod), one list request settles it, even when the
+    local store was lost or a pod was deleted elsewhere. Where the provider itself
+    refuses a second service of the same name (Northflank), the store suffices.
+    """
+    records = [r for r in session.store.records(spec.provider) if r.name == spec.name]
+    taken = [r.remote_id or "pending" for r in records]
+    if not api.reuses_ids:
+        live = [
+            found.id
+            for found in (
+                api.to_deployment(i, now=None) for i in await api.list_tagged()
             )
+            if found.state.is_live and found.name == spec.name
+        ]
+        for record in records:
+            if record.remote_id and record.remote_id not in live:
+                session._forget(spec.provider, record.remote_id)  # deleted elsewhere
+        taken = live
+    if taken:
+        raise InputError(
+            f"--name {spec.name!r} is taken by a live {spec.provider} deployment "
+            f"(id {taken[0]}): choose another name, or destroy that one first.",
+            option="--name",
+            value=spec.name,
+        )
 
 
 async def deploy(
@@ -129,10 +151,10 @@ async def deploy(
     """Create one deployment and, unless told not to, wait until it is reachable."""
     report = on_progress or (lambda _: None)
     check_capabilities(spec)
-    _check_name_free(session, spec)
     async with session.provider(spec.provider) as api:
         launch = new_launch(spec)
         candidates = await _prepare(api, spec, launch)
+        await _check_name_free(session, api, spec)
         first = candidates[0]
         price = (
             f"${first.price_per_hour:.2f}/h"
@@ -146,6 +168,18 @@ async def deploy(
                 f"{spec.gpu_count} on {spec.provider} at {price}.",
             )
         )
+        if not spec.ssh_public_key:
+            report(
+                Progress(
+                    phase="plan",
+                    message=f"No SSH public key at "
+                    f"{session.settings.ssh_key_path}: SSH will accept only the "
+                    "keys registered with the provider (%config "
+                    "Sindri.ssh_key_path names another).",
+                )
+            )
+        for note in first.notes:
+            report(Progress(phase="plan", message=note))
         session.store.record_launch(spec.provider, launch.launch_id, spec.name)
         remote = await _place(session, api, launch, candidates, report)
         session.store.set_remote(spec.provider, launch.launch_id, remote["id"])
@@ -192,7 +226,16 @@ async def _place(
             found = await _reconcile(session, api, launch, unclear, report)
             if found is not None:
                 return found
-            last_error = unclear
+            # A create still in flight could land later: sending another could
+            # make two pods. The launch stays recorded; status adopts it by tag.
+            raise TransportError(
+                f"{unclear} No pod with launch id {launch.launch_id[:8]}… shows yet, "
+                "and nothing more was sent. If it appears, `%sindri status` finds "
+                "it by that id.",
+                provider=api.name,
+                status=unclear.status,
+                detail=unclear.detail,
+            ) from None
         except ProviderError:
             _abandon(session, api, launch)
             raise
@@ -250,14 +293,29 @@ async def wait_ready(
     started = clock.monotonic()
     server_start = deployment.as_of
     interval = POLL_SANDBOX if api.endpoint.sandbox else POLL_REAL
+    pacer = api.pacer()  # None: the fixed interval above
     last_seen = (deployment.state, deployment.detail)
+    changed = True
     while not deployment.state.is_settled:
         if clock.monotonic() - started >= timeout:
             raise WaitTimeoutError(
                 _timeout_message(deployment, timeout), deployment=deployment
             )
+        if pacer is not None:
+            interval = pacer.next(settled=False, changed=changed)
         await clock.sleep(interval)
-        remote = await api.get(deployment.id)
+        try:
+            with _ratelimit.background():
+                remote = await api.get(deployment.id)
+        except ProviderError as error:
+            # The pod exists and bills: say so with its details, not a bare error.
+            raise WaitTimeoutError(
+                f"Following {deployment.provider}:{deployment.name} (id "
+                f"{deployment.id}) failed: {error} It was left "
+                f"{deployment.state.value} at ${deployment.cost_per_hour:.2f}/h; "
+                "`%sindri status` follows it.",
+                deployment=deployment,
+            ) from None
         if remote is None:
             session._forget(api.name, deployment.id)
             raise DeploymentGoneError(
@@ -276,6 +334,53 @@ async def wait_ready(
                     message=deployment.detail or deployment.state.value,
                     state=deployment.state,
                     elapsed_seconds=elapsed,
+                    deployment=deployment,
+                )
+            )
+            last_seen = (deployment.state, deployment.detail)
+            changed = True
+        else:
+            changed = False
+    return deployment
+
+
+async def watch(
+    session: Session,
+    api: Provider,
+    deployment: Deployment,
+    seconds: float,
+    report: ProgressCallback,
+) -> Deployment:
+    """Follow a deployment for ``seconds``, reporting each change of state.
+
+    Polls are paced by the provider's budget where it has one: fast while the
+    state moves, slow (a minute) while it holds still.
+    """
+    from ._ratelimit import Pacer
+
+    clock = session.clock
+    pacer = api.pacer() or Pacer.for_endpoint(None, sandbox=api.endpoint.sandbox)
+    end = clock.monotonic() + seconds
+    last_seen = (deployment.state, deployment.detail)
+    changed = False
+    while clock.monotonic() < end:
+        pause = pacer.next(settled=deployment.state.is_settled, changed=changed)
+        await clock.sleep(min(pause, max(0.0, end - clock.monotonic())))
+        if clock.monotonic() >= end:
+            break
+        with _ratelimit.background():
+            remote = await api.get(deployment.id)
+        if remote is None:
+            session._forget(api.name, deployment.id)
+            return deployment.model_copy(update={"state": State.GONE})
+        deployment = api.to_deployment(remote, now=api.server_time())
+        changed = (deployment.state, deployment.detail) != last_seen
+        if changed:
+            report(
+                Progress(
+                    phase="watch",
+                    message=deployment.detail or deployment.state.value,
+                    state=deployment.state,
                     deployment=deployment,
                 )
             )

@@ -58,8 +58,12 @@ def badge(state: State) -> str:
     )
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
+    """HTML-escaped and masked."""
     return html.escape(mask(str(text)))
+
+
+_e = escape
 
 
 # -- connection -------------------------------------------------------------------
@@ -80,6 +84,10 @@ def connection_lines(
         lines.append((f"HTTP {port}", url))
     for port, address in sorted(connection.tcp.items(), key=lambda kv: int(kv[0])):
         lines.append((f"TCP {port}", address))
+    if connection.shell:
+        lines.append(("Shell", connection.shell))
+    if connection.port_forward:
+        lines.append(("Port-forward", connection.port_forward))
     for note in connection.notes:
         lines.append(("Note", note))
     return [
@@ -202,8 +210,8 @@ def _status_summary(deployments: list[Deployment]) -> str:
     rate = sum(d.cost_per_hour for d in running)
     spent = sum(d.spent or 0.0 for d in running)
     return (
-        f"{len(running)} running of {len(deployments)}; burn rate {money(rate, '/h')}, "
-        f"{money(spent)} so far (estimates)."
+        f"{len(running)} of {len(deployments)} billing compute (pending, running or "
+        f"ready); burn rate {money(rate, '/h')}, {money(spent)} so far (estimates)."
     )
 
 
@@ -236,12 +244,34 @@ def _gpu_row(offer: GpuOffer) -> tuple[str, ...]:
     )
 
 
+# Where a provider lists regions per GPU type (Northflank), they replace stock.
+_GPU_REGION_COLUMNS = ("id", "memory", "$/GPU-hour", "counts", "regions")
+
+
+def _gpu_region_row(offer: GpuOffer) -> tuple[str, ...]:
+    memory = f"{offer.memory_gb:g} GB" if offer.memory_gb else "-"
+    counts = ", ".join(str(c) for c in offer.count_options or []) or "-"
+    return (
+        offer.id,
+        memory,
+        money(offer.price_secure),
+        counts,
+        ", ".join(offer.regions or []),
+    )
+
+
+def _gpu_table(offers: list[GpuOffer]) -> tuple[tuple[str, ...], list[tuple]]:
+    if offers and all(o.regions is not None for o in offers):
+        return _GPU_REGION_COLUMNS, [_gpu_region_row(o) for o in offers]
+    return _GPU_COLUMNS, [_gpu_row(o) for o in offers]
+
+
 def gpus_text(offers: list[GpuOffer]) -> str:
-    return text_table(_GPU_COLUMNS, [_gpu_row(o) for o in offers])
+    return text_table(*_gpu_table(offers))
 
 
 def gpus_html(offers: list[GpuOffer]) -> str:
-    return html_table(_GPU_COLUMNS, [_gpu_row(o) for o in offers])
+    return html_table(*_gpu_table(offers))
 
 
 # -- plans and progress -------------------------------------------------------------
@@ -249,17 +279,20 @@ def plan_text(plan: DeployPlan) -> str:
     body = dict(plan.candidates[0]) if plan.candidates else {}
     if "env" in body:
         body["env"] = masked_env(body["env"])
+    if "runtimeEnvironment" in body:
+        body["runtimeEnvironment"] = masked_env(body["runtimeEnvironment"])
     price = money(plan.price_per_hour, "/h")
     lines = [
         f"Dry run: nothing was created. {plan.provider}:{plan.name} would cost {price} "
         f"({plan.gpu_id} × {plan.gpu_count}, {plan.cloud}).",
+        *plan.notes,
         "Request body:",
-        json.dumps(body, indent=2, sort_keys=True),
+        json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False),
     ]
-    if len(plan.candidates) > 1:
-        lines.append(
-            f"{len(plan.candidates) - 1} more placement choice(s) would follow."
-        )
+    for extra in plan.candidates[1:]:
+        gpu = extra.get("gpu", {}).get("id", "?")
+        where = ", ".join(extra.get("dataCenterIds", [])) or "any data center"
+        lines.append(f"If that has no capacity, next: {gpu} in {where}.")
     return mask("\n".join(lines))
 
 

@@ -88,7 +88,8 @@ class Session:
         if not found:
             raise NotConfiguredError(
                 "No provider key is set: set RUNPOD_API_KEY or NORTHFLANK_API_TOKEN, "
-                "or try everything offline with `%sindri sandbox on`."
+                "or try everything offline in the sandbox (`%sindri sandbox on`, or "
+                "SINDRI_JUPYTER_SANDBOX=1)."
             )
         return found
 
@@ -107,14 +108,20 @@ class Session:
         from .providers import create
 
         endpoint = self.endpoint(name)
-        private_key = self.settings.ssh_key_path.removesuffix(".pub")
+        public_key = _config.read_public_key(self.settings.ssh_key_path)
+        # SSH commands name the private half only where the key pair is there.
+        private_key = (
+            self.settings.ssh_key_path.removesuffix(".pub") if public_key else None
+        )
         instance = create(
             name,
             endpoint,
             transport=self.transport,
             private_key_path=private_key,
             sleep=self.clock.sleep,
+            timeout=self.settings.request_timeout_seconds,
         )
+        instance.use_store(self.store)
         try:
             yield instance
         finally:
@@ -136,7 +143,9 @@ class Session:
         for name in names:
             async with self.provider(name) as api:
                 found.extend(await self._status_of(api))
-        return found
+        return sorted(
+            found, key=lambda d: (d.provider, str(d.created_at or ""), d.name)
+        )
 
     async def _status_of(self, api: Provider) -> list[Deployment]:
         store = self.store
@@ -153,6 +162,16 @@ class Session:
                 if record.remote_id is None:
                     store.set_remote(api.name, record.launch_id, deployment.id)
                 shown.append(deployment)
+            elif record.remote_id is not None and (
+                untagged := await self._read(api, record.remote_id)
+            ):
+                # Still there, but no longer carries our tag (its env was replaced
+                # elsewhere): it still costs money, so it stays in view.
+                shown.append(
+                    api.to_deployment(untagged, now=now).model_copy(
+                        update={"name": record.name, "detail": "its launch tag is gone"}
+                    )
+                )
             elif record.remote_id is not None or record.state == "launching":
                 store.set_state(api.name, record.launch_id, State.GONE.value)
                 shown.append(
@@ -175,6 +194,12 @@ class Session:
     # -- addressing ---------------------------------------------------------------
     async def locate(self, reference: str) -> tuple[str, str, str]:
         """``(provider, remote id, display name)`` for an id, name or provider:name."""
+        if not isinstance(reference, str) or not reference.strip():
+            raise InputError(
+                "Name a deployment: its name, its id, or provider:name.",
+                option="name",
+                value=reference,
+            )
         provider, _, rest = reference.partition(":")
         if rest and provider in _config.PROVIDERS:
             providers, wanted = [provider], rest
@@ -186,6 +211,8 @@ class Session:
                 async with self.provider(name) as api:
                     await self._status_of(api)
             matches = self._match(providers, wanted)
+        if not matches and " " not in wanted:
+            matches = await self._adopt_by_id(providers, wanted)
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -203,6 +230,21 @@ class Session:
             candidates=matches,
         )
 
+    async def _adopt_by_id(
+        self, providers: list[str], wanted: str
+    ) -> list[tuple[str, str, str]]:
+        """An id the store does not know, read at the provider: it may be billing."""
+        for name in providers:
+            async with self.provider(name) as api:
+                remote = await api.get(wanted)
+                if remote is None:
+                    continue
+                found = api.to_deployment(remote, now=api.server_time())
+                launch = found.launch_id or f"untagged-{found.id}"
+                self.store.adopt(api.name, launch, found.name, found.id)
+                return [(api.name, found.id, found.name)]
+        return []
+
     def _match(self, providers: list[str], wanted: str) -> list[tuple[str, str, str]]:
         records = [r for p in providers for r in self.store.records(p) if r.remote_id]
         by_id = [r for r in records if r.remote_id == wanted]
@@ -214,7 +256,7 @@ class Session:
         """A fresh read of one deployment, with its connection details."""
         provider, remote_id, name = await self.locate(reference)
         async with self.provider(provider) as api:
-            remote = await api.get(remote_id)
+            remote = await self._read(api, remote_id)
             if remote is None:
                 self._forget(provider, remote_id)
                 raise DeploymentGoneError(
@@ -222,15 +264,40 @@ class Session:
                 )
             return api.to_deployment(remote, now=api.server_time())
 
-    async def preview(self, action: str, reference: str) -> tuple[str, str | None]:
+    async def preview(
+        self, action: str, reference: str, *, delete_volumes: bool = False
+    ) -> tuple[str, str | None]:
         """``(label, what the action deletes)``, to ask before acting."""
-        provider, remote_id, name = await self.locate(reference)
+        try:
+            provider, remote_id, name = await self.locate(reference)
+        except UnknownDeploymentError:
+            gone = self._gone(reference) if action == "destroy" else None
+            if gone is None:
+                raise
+            return gone, None
         label = f"{provider}:{name} (id {remote_id})"
         async with self.provider(provider) as api:
-            remote = await api.get(remote_id)
+            remote = await self._read(api, remote_id)
             if remote is None:
                 return label, None
-            return label, api.data_loss_warning(action, remote)
+            return label, api.data_loss_warning(
+                action, remote, delete_volumes=delete_volumes
+            )
+
+    async def _read(self, api: Provider, remote_id: str) -> dict[str, Any] | None:
+        """The remote object, or None where it is gone or no longer the one launched.
+
+        Where a provider reuses ids (a Northflank service id is its name's slug),
+        an object at the same id with another launch id is someone else's.
+        """
+        remote = await api.get(remote_id)
+        if remote is None or not api.reuses_ids:
+            return remote
+        record = self.store.by_remote(api.name, remote_id)
+        found = api.to_deployment(remote, now=None).launch_id
+        if record is not None and record.launch_id != found:
+            return None
+        return remote
 
     async def act(
         self,
@@ -239,33 +306,55 @@ class Session:
         *,
         wait: bool = False,
         report: ProgressCallback | None = None,
+        delete_volumes: bool = False,
     ) -> tuple[Deployment | None, str]:
         """Stop, start or destroy; returns what is left and one sentence of outcome.
 
         With ``wait``, a start waits until the deployment is reachable again.
         """
-        provider, remote_id, name = await self.locate(reference)
+        if action == "pause":
+            from .providers import provider_class
+
+            named, _, _ = reference.partition(":")
+            scope = [named] if named in _config.PROVIDERS else self.configured()
+            if not any(provider_class(p).supports("pause") for p in scope):
+                provider_class(scope[0]).check_supported("pause")
+        try:
+            provider, remote_id, name = await self.locate(reference)
+        except UnknownDeploymentError:
+            gone = self._gone(reference) if action == "destroy" else None
+            if gone is None:
+                raise
+            return None, f"{gone} was already gone; nothing to destroy."
         label = f"{provider}:{name} (id {remote_id})"
         if action == "pause":
             from .providers import provider_class
 
             provider_class(provider).check_supported("pause")
         async with self.provider(provider) as api:
-            remote = await api.get(remote_id)
+            remote = await self._read(api, remote_id)
             if remote is None:
                 self._forget(provider, remote_id)
                 if action == "destroy":
                     return None, f"{label} was already gone; nothing to destroy."
                 raise DeploymentGoneError(f"{label} is gone.")
-            warning = api.data_loss_warning(action, remote)
-            after, said = await self._perform(api, action, remote, label, warning)
+            warning = api.data_loss_warning(
+                action, remote, delete_volumes=delete_volumes
+            )
+            after, said = await self._perform(
+                api, action, remote, label, warning, delete_volumes=delete_volumes
+            )
             if wait and action == "start" and after is not None:
                 from ._deploy import wait_ready
 
-                timeout = self.settings.timeout_seconds
-                after = await wait_ready(
-                    self, api, after, timeout, report or (lambda _: None)
+                tell = report or (lambda _: None)
+                tell(
+                    Progress(
+                        phase="started", message=said + " Waiting until reachable."
+                    )
                 )
+                timeout = self.settings.timeout_seconds
+                after = await wait_ready(self, api, after, timeout, tell)
             return after, said
 
     async def _perform(
@@ -275,13 +364,16 @@ class Session:
         remote: dict[str, Any],
         label: str,
         warning: str | None,
+        *,
+        delete_volumes: bool = False,
     ) -> tuple[Deployment | None, str]:
         before = api.to_deployment(remote, now=api.server_time())
         if action == "destroy":
-            existed = await api.destroy(before.id)
+            existed = await api.destroy(before.id, delete_volumes=delete_volumes)
             self._forget(api.name, before.id)
             said = f"Destroyed {label}." if existed else f"{label} was already gone."
-            return None, said
+            note = api.destroyed(remote, delete_volumes=delete_volumes)
+            return None, said + (f" {note}" if existed and note else "")
         stopping = action in ("stop", "pause")
         if stopping and before.state is State.STOPPED:
             return before, f"{label} is already stopped; nothing to do."
@@ -305,6 +397,21 @@ class Session:
         if stopping and warning:
             said += " " + warning
         return after, said
+
+    def _gone(self, reference: str) -> str | None:
+        """The label of a deployment this store saw go, by name, id or provider:name."""
+        provider, _, rest = reference.partition(":")
+        providers = [provider] if rest and provider in _config.PROVIDERS else None
+        wanted = rest if providers else reference
+        for record in self.store.records(live_only=False):
+            if providers and record.provider not in providers:
+                continue
+            if record.state == State.GONE.value and wanted in (
+                record.name,
+                record.remote_id,
+            ):
+                return f"{record.provider}:{record.name} (id {record.remote_id})"
+        return None
 
     def _forget(self, provider: str, remote_id: str) -> None:
         record = self.store.by_remote(provider, remote_id)

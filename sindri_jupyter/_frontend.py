@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import _api, _display, _sandbox, _sync
-from ._errors import InputError, SindriError
-from ._models import Deployment, Progress, State
+from . import _api, _display, _sandbox
+from ._errors import InputError
+from ._models import Deployment, Progress
 
 
 def _show(html: str, text: str) -> None:
@@ -47,11 +47,24 @@ def _deploy_options(options: argparse.Namespace) -> dict[str, Any]:
         "wait": not options.no_wait,
         "spot": options.spot,
         "stop_after": options.stop_after,
+        "port": options.port or None,
+        "project": options.project,
+        "region": options.region,
+        "plan": options.plan,
+        "cpu": options.cpu,
+        "memory": options.memory,
     }
 
 
+def _needs_gpu(provider: str | None) -> bool:
+    from .providers import available, provider_class
+
+    name = provider or _api.session().settings.default_provider
+    return name not in available() or provider_class(name).needs_gpu
+
+
 def run_deploy(magics: Any, options: argparse.Namespace) -> None:
-    if not options.gpu:
+    if not options.gpu and _needs_gpu(options.provider):
         raise InputError(
             "--gpu is required: name a GPU type, e.g. --gpu A100.", option="--gpu"
         )
@@ -100,39 +113,29 @@ def run_status(magics: Any, options: argparse.Namespace) -> None:
 
 def run_connect(magics: Any, options: argparse.Namespace) -> None:
     deployment = _api.connect(options.target)
-    if deployment.state not in (State.RUNNING, State.READY):
-        raise SindriError(
-            f"{deployment.ref} is {deployment.state.value}: it has no addresses. "
-            f"`%sindri start {deployment.name}` first."
-        )
     _show_deployment(deployment, show_secrets=options.show_secrets)
 
 
 def run_stop(magics: Any, options: argparse.Namespace) -> None:
-    _, said = _sync.run(lambda emit: _api.session().act("stop", options.target))
-    print(said)
+    print(_api.stop(options.target).message)
 
 
 def run_pause(magics: Any, options: argparse.Namespace) -> None:
-    _, said = _api.pause(options.target)
-    print(said)
+    print(_api.pause(options.target).message)
 
 
 def run_start(magics: Any, options: argparse.Namespace) -> None:
-    after, said = _sync.run(
-        lambda emit: _api.session().act(
-            "start", options.target, wait=True, report=emit
-        ),
-        _print_progress,
-    )
-    print(said)
-    if after is not None:
-        _show_deployment(after)
+    # The outcome sentence arrives as the first progress line, before the wait.
+    result = _api.start(options.target, on_progress=_print_progress)
+    if result.deployment is not None:
+        _show_deployment(result.deployment)
 
 
 def run_destroy(magics: Any, options: argparse.Namespace) -> None:
-    _, said = _api.destroy(options.target, yes=options.yes)
-    print(said)
+    result = _api.destroy(
+        options.target, yes=options.yes, delete_volumes=options.delete_volumes
+    )
+    print(result.message)
 
 
 def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
@@ -144,11 +147,27 @@ def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
     if switch == "stop":
         stopped = [p for p in _sandbox.EMULATED if _sandbox.stop(p)]
         magics.sandbox = False
-        print(f"Stopped the emulators: {', '.join(stopped) or 'none were running'}.")
+        print(
+            "Stopped the sandbox's emulators."
+            if stopped
+            else "No emulator was running."
+        )
         return
     if switch == "status":
         _print_sandbox_status(magics)
         return
+    if options.step <= 0:
+        raise InputError(
+            f"--step {options.step:g} must be more than 0 seconds.",
+            option="--step",
+            value=options.step,
+        )
+    if options.speed is not None and options.speed <= 0:
+        raise InputError(
+            f"--speed {options.speed:g} must be more than 0.",
+            option="--speed",
+            value=options.speed,
+        )
     magics.sandbox = True
     from .providers import available
 
@@ -161,9 +180,9 @@ def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
         if options.clock:
             body = {"mode": options.clock, "step": options.step, "speed": options.speed}
             _sandbox.control(endpoint, "POST", "clock", _without_none(body))
-    said = "reset; " if switch == "reset" else ""
+    said = " (reset: the emulators' deployments are gone)" if switch == "reset" else ""
     print(
-        f"Sandbox on ({said}built-in emulators for {', '.join(available())}): "
+        f"Sandbox on{said}: the built-in emulators stand in for the providers; "
         "no account needed, nothing here costs money."
     )
 
@@ -181,3 +200,9 @@ def _print_sandbox_status(magics: Any) -> None:
         where = endpoint.base_url if endpoint else "not running"
         lines.append(f"  {provider} emulator: {where}")
     print("\n".join(lines))
+
+
+def run_panel(magics: Any, options: argparse.Namespace) -> Any:
+    from ._panel import Panel
+
+    return Panel()

@@ -32,6 +32,8 @@ logger = logging.getLogger("sindri_jupyter")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_RATE_LIMIT_WAIT = 30.0
 RETRIES = 3
+#: times one call may wait out a spent request budget (``budget`` below)
+BUDGET_WAITS = 3
 
 ErrorMapper = Callable[[httpx.Response], Exception]
 
@@ -111,6 +113,8 @@ class ApiClient:
             event_hooks={"request": [_guard_loopback]},
         )
         self.last_server_time: datetime | None = None
+        #: a shared request budget (``_ratelimit.Budget``) where the provider has one
+        self.budget: Any = None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -132,6 +136,26 @@ class ApiClient:
         expect_json: bool = True,
     ) -> Reply:
         """Send one request under the transport policy."""
+        for _ in range(BUDGET_WAITS):
+            try:
+                return await self._call(
+                    method, path, json, params, safe_to_repeat, expect_json
+                )
+            except RateLimitedError as error:
+                # A 429 means nothing was done, so even a create may go again.
+                if self.budget is None or not await self.budget.wait_out(error):
+                    raise
+        return await self._call(method, path, json, params, safe_to_repeat, expect_json)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        safe_to_repeat: bool,
+        expect_json: bool,
+    ) -> Reply:
         attempts = RETRIES if safe_to_repeat else 1
 
         def wait_for(state: tenacity.RetryCallState) -> float:
@@ -163,6 +187,8 @@ class ApiClient:
         params: dict[str, Any] | None,
         expect_json: bool,
     ) -> Reply:
+        if self.budget is not None:
+            await self.budget.admit()
         logger.debug("%s %s %s", self.provider, method, path)
         try:
             response = await self._client.request(
@@ -173,6 +199,10 @@ class ApiClient:
         except httpx.TransportError as error:
             raise _Retryable(self._transport_error("failed", error)) from None
         self.last_server_time = server_time(response) or self.last_server_time
+        if self.budget is not None:
+            self.budget.observe(response, self.last_server_time)
+            if response.status_code == 429:
+                raise self.budget.refused(response)
         if response.status_code == 429:
             wait = _retry_after(response)
             error = RateLimitedError(

@@ -50,6 +50,13 @@ class DeploySpec(BaseModel):
     wait: bool = True
     spot: bool = False
     stop_after_seconds: float | None = None
+    # Northflank: where the service goes and its size (docs/northflank.md).
+    project: str | None = None
+    region: str | None = None
+    default_region: str | None = None
+    plan: str | None = None
+    cpu: float | None = None
+    memory_mb: int | None = None
 
 
 class GpuOffer(BaseModel):
@@ -63,6 +70,8 @@ class GpuOffer(BaseModel):
     price_community: float | None = None
     stock: str | None = None
     max_count: int | None = None
+    count_options: list[int] | None = None  # GPUs per machine, where fixed
+    regions: list[str] | None = None  # where offered, where the provider says
 
     def price(self, cloud: str | None) -> float | None:
         if (cloud or "SECURE").upper() == "COMMUNITY":
@@ -77,7 +86,10 @@ class Connection(BaseModel):
     ssh_proxy: str | None = None
     http: dict[str, str] = Field(default_factory=dict)
     tcp: dict[str, str] = Field(default_factory=dict)
-    jupyter_url: str | None = None
+    shell: str | None = None  # a command that opens a shell, where no SSH exists
+    port_forward: str | None = None  # a command that forwards private ports
+    # The Jupyter link holds its token: kept out of reprs; views mask it.
+    jupyter_url: str | None = Field(default=None, repr=False)
     secrets: list[str] = Field(default_factory=list, repr=False)
     notes: list[str] = Field(default_factory=list)
 
@@ -124,7 +136,8 @@ class DeployPlan(BaseModel):
     gpu_count: int
     cloud: str | None
     price_per_hour: float | None
-    candidates: list[dict] = Field(default_factory=list)
+    # Request bodies hold the generated Jupyter password: kept out of reprs.
+    candidates: list[dict] = Field(default_factory=list, repr=False)
     notes: list[str] = Field(default_factory=list)
 
 
@@ -144,12 +157,32 @@ def _deployment_html(self: Deployment) -> str:
     return deployment_html(self)
 
 
-def _deployment_pretty(self: Deployment, printer: object, cycle: bool) -> None:
+def _deployment_str(self: Deployment) -> str:
     from ._display import deployment_text
 
-    printer.text(deployment_text(self))  # type: ignore[attr-defined]
+    return deployment_text(self)
 
 
-# Notebook views live in _display; the model only points at them.
+def _plan_str(self: DeployPlan) -> str:
+    from ._display import plan_text
+
+    return plan_text(self)
+
+
+def _progress_str(self: Progress) -> str:
+    from ._display import progress_line
+
+    return progress_line(self)
+
+
+def _pretty(self: BaseModel, printer: object, cycle: bool) -> None:
+    printer.text(str(self))  # type: ignore[attr-defined]
+
+
+# Notebook views live in _display; the models only point at them.
 Deployment._repr_html_ = _deployment_html  # type: ignore[attr-defined]
-Deployment._repr_pretty_ = _deployment_pretty  # type: ignore[attr-defined]
+Deployment.__str__ = _deployment_str  # type: ignore[method-assign]
+Deployment._repr_pretty_ = _pretty  # type: ignore[attr-defined]
+Progress.__str__ = _progress_str  # type: ignore[method-assign]
+DeployPlan.__str__ = _plan_str  # type: ignore[method-assign]
+DeployPlan._repr_pretty_ = _pretty  # type: ignore[attr-defined]

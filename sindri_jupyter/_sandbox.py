@@ -154,5 +154,8 @@ def control(endpoint: Endpoint, method: str, path: str, body: Any = None) -> Any
     reply = httpx.request(
         method, f"{endpoint.base_url}/_emulator/{path}", json=body, timeout=10.0
     )
-    reply.raise_for_status()
+    if reply.is_error:
+        raise SindriError(
+            f"The {endpoint.provider} emulator refused: {reply.text[:200]}"
+        )
     return reply.json() if reply.content else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,32 @@ CREATE TABLE IF NOT EXISTS launches (
     PRIMARY KEY (provider, launch_id)
 );
 CREATE INDEX IF NOT EXISTS launches_remote ON launches (provider, remote_id);
+CREATE TABLE IF NOT EXISTS rate_limits (
+    provider     TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    max_requests INTEGER NOT NULL,
+    remaining    INTEGER NOT NULL,
+    reset_at     REAL NOT NULL,
+    observed_at  REAL NOT NULL,
+    written_at   REAL NOT NULL,
+    PRIMARY KEY (provider, account)
+);
+"""
+
+# Answers from several processes arrive out of order: within one window the
+# lowest remaining count wins; a later window replaces an earlier one.
+_SAVE_RATE_LIMIT = """
+INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (provider, account) DO UPDATE SET
+    max_requests = excluded.max_requests,
+    remaining = CASE
+        WHEN abs(excluded.reset_at - rate_limits.reset_at) < 5
+        THEN min(rate_limits.remaining, excluded.remaining)
+        ELSE excluded.remaining END,
+    reset_at = excluded.reset_at,
+    observed_at = max(excluded.observed_at, rate_limits.observed_at),
+    written_at = excluded.written_at
+WHERE excluded.reset_at >= rate_limits.reset_at - 5
 """
 
 
@@ -59,8 +86,10 @@ class Store:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA journal_mode=WAL")
+            # Cheap when present; recreates the tables if the file was removed.
+            db.executescript(_SCHEMA)
             yield db
         finally:
             db.close()
@@ -131,7 +160,43 @@ class Store:
         return [Record(*row[:7], details=json.loads(row[7] or "{}")) for row in rows]
 
     def by_remote(self, provider: str, remote_id: str) -> Record | None:
-        for record in self.records(provider, live_only=False):
-            if record.remote_id == remote_id:
-                return record
-        return None
+        # A remote id can come back (Northflank derives it from the name), so a
+        # live record wins over one already gone.
+        found = [
+            record
+            for record in self.records(provider, live_only=False)
+            if record.remote_id == remote_id
+        ]
+        found.sort(key=lambda record: record.state == "gone")
+        return found[0] if found else None
+
+    # -- the shared request budget (see _ratelimit) ---------------------------------
+    def save_rate_limit(
+        self,
+        provider: str,
+        account: str,
+        *,
+        limit: int,
+        remaining: int,
+        reset_at: float,
+        observed_at: float,
+    ) -> None:
+        row = (provider, account, limit, remaining, reset_at, observed_at, time.time())
+        with self._connect() as db:
+            db.execute(_SAVE_RATE_LIMIT, row)
+
+    def rate_limit(self, provider: str, account: str) -> tuple | None:
+        """``(limit, remaining, reset_at, observed_at, written_at)`` or None."""
+        with self._connect() as db:
+            return db.execute(
+                "SELECT max_requests, remaining, reset_at, observed_at, written_at "
+                "FROM rate_limits WHERE provider = ? AND account = ?",
+                (provider, account),
+            ).fetchone()
+
+    def forget_rate_limit(self, provider: str, account: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "DELETE FROM rate_limits WHERE provider = ? AND account = ?",
+                (provider, account),
+            )

@@ -65,5 +65,5 @@ def test_status_deploy_and_adeploy_work_in_a_running_kernel(tmp_path, monkeypatc
     assert "No deployments." in shown
     assert "sync ready" in shown and "async ready" in shown
     assert "nest_asyncio loaded: False" in shown
-    assert "2 running of 2" in shown
+    assert "2 of 2 billing compute" in shown
     assert not any(piece in shown for piece in pieces(key))

@@ -9,6 +9,7 @@ from sindri_jupyter._errors import (
     AmbiguousGpuError,
     CapacityError,
     InputError,
+    SindriError,
     UnknownGpuError,
     UnsupportedError,
     WaitTimeoutError,
@@ -171,7 +172,7 @@ def test_pause_is_refused_on_runpod_before_any_request(session, control):
     sj.deploy("runpod", gpu="L40", name="t")
     control.clear_requests()
     with pytest.raises(UnsupportedError, match="no pause distinct from stop"):
-        sj._api.pause("t")
+        sj.pause("t")
     assert control.requests() == []
 
 
@@ -194,7 +195,9 @@ def test_a_stopped_pod_has_no_addresses_even_if_seen_before(session, control):
     ready = sj.deploy("runpod", gpu="L40", name="t")
     assert ready.connection.ssh_direct
     sj.stop("t")
-    stopped = sj.connect("t")
+    with pytest.raises(SindriError, match="stopped: it has no addresses"):
+        sj.connect("t")
+    stopped = sj._api._sync.run(lambda emit: session.describe("t"))
     assert stopped.state is State.STOPPED
     assert stopped.connection.is_empty
     assert not stopped.connection.jupyter_url
@@ -202,17 +205,34 @@ def test_a_stopped_pod_has_no_addresses_even_if_seen_before(session, control):
 
 def test_lifecycle_stop_start_destroy(session, control):
     sj.deploy("runpod", gpu="L40", name="t")
-    _, said = sj.stop("t")
-    assert "wipes the container disk" in said
+    stopped = sj.stop("t")
+    assert "wipes the container disk" in stopped.message
+    assert stopped.deployment.state is State.STOPPED
     assert sj.status()[0].state is State.STOPPED
-    _, said = sj.stop("t")
-    assert "already stopped" in said
-    sj.start("t")
-    gone, said = sj.destroy("t", yes=True)
-    assert gone is None and "Destroyed" in said
-    assert sj.status() == [] or sj.status()[0].state is State.GONE
+    assert "already stopped" in sj.stop("t").message
+    started = sj.start("t")
+    assert started.deployment.state is State.READY
+    assert "already ready" in sj.start("t").message
+    destroyed = sj.destroy("t", yes=True)
+    assert destroyed.deployment is None and "Destroyed" in destroyed.message
+    assert sj.status() == []
     with pytest.raises(InputError):
         sj.connect("t")
+
+
+def test_destroy_without_anyone_to_answer_destroys_nothing(
+    session, control, monkeypatch
+):
+    import io
+
+    sj.deploy("runpod", gpu="L40", name="t")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(InputError, match="persistent volume.*nothing was destroyed"):
+        sj.destroy("t")
+    assert [d.state for d in sj.status()] == [State.READY]
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert "Nothing was done" in sj.destroy("t").message
+    assert [d.state for d in sj.status()] == [State.READY]
 
 
 def test_a_capacity_refusal_moves_to_the_next_allowed_choice_once(session, control):

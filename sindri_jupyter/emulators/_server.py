@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import socket
+import sys
 import threading
 import time
 from email.utils import format_datetime
@@ -190,6 +191,12 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     emulator: EmulatorServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout) is normal here, not a server fault.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -8,7 +8,10 @@ from typing import Any
 from .._config import Endpoint
 from ._base import Provider
 
-_MODULES = {"runpod": ("runpod", "RunPod")}
+_MODULES = {
+    "runpod": ("runpod", "RunPod"),
+    "northflank": ("northflank", "Northflank"),
+}
 
 
 def available() -> list[str]:
@@ -17,6 +20,14 @@ def available() -> list[str]:
 
 
 def provider_class(name: str) -> type[Provider]:
+    if name not in _MODULES:
+        from .._errors import InputError
+
+        raise InputError(
+            f"Unknown provider {name!r}: use one of {', '.join(_MODULES)}.",
+            option="provider",
+            value=name,
+        )
     module_name, class_name = _MODULES[name]
     module = importlib.import_module(f"{__name__}.{module_name}")
     return getattr(module, class_name)

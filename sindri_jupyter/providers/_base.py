@@ -9,6 +9,7 @@ and is the same for every provider.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -32,6 +33,10 @@ class Candidate:
     label: str
     body: dict[str, Any]
     price_per_hour: float | None = None
+    #: sentences shown before the create (where it goes, how the price adds up)
+    notes: list[str] = field(default_factory=list)
+    #: what the provider needs besides the body (never sent as is)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,12 +50,30 @@ class Launch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a deployment's log, with the cursor a reader resumes after."""
+
+    time: str
+    source: str
+    text: str
+    cursor: str | None = None
+
+
 class Provider(abc.ABC):
     """What every provider implements; see ``runpod`` for the reference one."""
 
     name: ClassVar[str]
     #: features this provider does not have, checked before anything is sent
     unsupported: ClassVar[tuple[Capability, ...]] = ()
+    #: False where a deployment may run without a GPU (a CPU service)
+    needs_gpu: ClassVar[bool] = True
+    #: True where an id can come back for a new object (ids derived from names)
+    reuses_ids: ClassVar[bool] = False
+
+    @classmethod
+    def supports(cls, feature: str) -> bool:
+        return all(capability.feature != feature for capability in cls.unsupported)
 
     @classmethod
     def check_supported(cls, feature: str) -> None:
@@ -101,8 +124,11 @@ class Provider(abc.ABC):
     async def start(self, remote_id: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
-    async def destroy(self, remote_id: str) -> bool:
-        """Delete; False where it was already gone."""
+    async def destroy(self, remote_id: str, *, delete_volumes: bool = False) -> bool:
+        """Delete; False where it was already gone.
+
+        ``delete_volumes`` matters where volumes outlive what they are attached to.
+        """
 
     # -- mapping -----------------------------------------------------------------
     @abc.abstractmethod
@@ -116,7 +142,9 @@ class Provider(abc.ABC):
         """How to reach it; empty unless it is up."""
 
     @abc.abstractmethod
-    def data_loss_warning(self, action: str, remote: dict[str, Any]) -> str | None:
+    def data_loss_warning(
+        self, action: str, remote: dict[str, Any], *, delete_volumes: bool = False
+    ) -> str | None:
         """One sentence on what an action deletes, or None where nothing goes."""
 
     @abc.abstractmethod
@@ -125,3 +153,50 @@ class Provider(abc.ABC):
 
     @abc.abstractmethod
     async def aclose(self) -> None: ...
+
+    # -- optional ------------------------------------------------------------------
+    @classmethod
+    def check_name(cls, value: str) -> str:
+        """The user's name, refused where it breaks the provider's naming rule."""
+        from .._validate import name
+
+        return name(value)
+
+    async def prepare(
+        self, spec: DeploySpec, launch: Launch, gpus: list[GpuOffer]
+    ) -> list[Candidate]:
+        """Candidates, after whatever lookups placement needs (none by default)."""
+        return self.candidates(spec, launch, gpus)
+
+    def destroyed(
+        self, remote: dict[str, Any], *, delete_volumes: bool = False
+    ) -> str | None:
+        """One sentence on what a destroy deleted or kept, where worth saying."""
+        return None
+
+    def use_store(self, store: Any) -> None:
+        """Where shared state (a request budget) is kept; unused by default."""
+
+    def pacer(self) -> Any:
+        """A ``_ratelimit.Pacer`` for this provider's polls; None: the default pace."""
+        return None
+
+    async def logs(
+        self,
+        remote_id: str,
+        *,
+        on_line: Callable[[LogLine], None],
+        tail: int = 100,
+        after: str | None = None,
+    ) -> str | None:
+        """Hand the log's lines to ``on_line`` until the provider ends the stream.
+
+        Reads the last ``tail`` lines, or those after the cursor ``after``, then
+        whatever follows while the stream stays open. Returns the cursor to resume
+        from. Providers opt in by overriding this; the default refuses.
+        """
+        raise UnsupportedError(
+            f"{self.name}: logs are not available for this provider.",
+            provider=self.name,
+            feature="logs",
+        )

@@ -64,10 +64,11 @@ def resolve(
     if len(matches) == 1:
         return matches[0]
     if matches:
+        matches.sort(key=lambda m: (m.price(cloud) is None, m.price(cloud) or 0))
         listing = "; ".join(describe(m, cloud) for m in matches)
         raise AmbiguousGpuError(
             f"--gpu {wanted!r} matches {len(matches)} GPU types: {listing}. "
-            "Pass one of these ids with --gpu.",
+            f'Choose one, e.g. --gpu "{matches[0].id}".',
             value=wanted,
             candidates=matches,
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -22,9 +25,9 @@ from .._errors import (
 )
 from .._http import ApiClient
 from .._models import Connection, Deployment, DeploySpec, GpuOffer, State
-from .._redact import excerpt
+from .._redact import excerpt, register_secret
 from . import _gpus
-from ._base import Candidate, Capability, Launch, Provider
+from ._base import Candidate, Capability, Launch, LogLine, Provider
 
 logger = logging.getLogger("sindri_jupyter")
 
@@ -34,6 +37,7 @@ DEFAULT_PORTS = ("8888/http", "22/tcp")
 PROXY_HOST = "proxy.runpod.net"
 # Published storage rates (reference §13): a stopped pod bills its volume.
 STOPPED_VOLUME_PER_GB_MONTH = 0.20
+_HTML_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
 _CAPACITY_WORDS = ("no longer any instances", "no instances", "capacity", "not enough")
 
 
@@ -41,7 +45,8 @@ def _problem(response: httpx.Response) -> tuple[str, list[str]]:
     try:
         body = response.json()
     except ValueError:
-        return excerpt(response.text), []
+        title = _HTML_TITLE.search(response.text)
+        return (excerpt(title.group(1)) if title else excerpt(response.text)), []
     if not isinstance(body, dict):
         return excerpt(response.text), []
     detail = str(body.get("detail") or body.get("title") or "")
@@ -58,8 +63,7 @@ def map_error(response: httpx.Response) -> ProviderError:
     kwargs = {"provider": "runpod", "status": status, "detail": said}
     if status >= 500 or not is_problem:
         return TransportError(
-            f"RunPod answered {status} ({said or 'no details'}); "
-            "the outcome of the request is unknown.",
+            f"RunPod failed to answer properly ({status}: {said or 'no details'}).",
             **kwargs,
         )
     if status in (401, 403):
@@ -89,8 +93,7 @@ class RunPod(Provider):
         Capability("use spot", "spot (interruptible) pods are withdrawn in REST v2."),
         Capability(
             "set a server-side timer",
-            "REST v2 has no stop or terminate timer; the library's guards run "
-            "inside the pod instead.",
+            "REST v2 has no stop or terminate timer.",
         ),
     )
 
@@ -101,10 +104,13 @@ class RunPod(Provider):
         transport: httpx.AsyncBaseTransport | None = None,
         private_key_path: str | None = None,
         sleep: Any = None,
+        timeout: float = 30.0,
     ):
         self.endpoint = endpoint
         self.private_key_path = private_key_path
-        self.api = ApiClient(endpoint, map_error, transport=transport, sleep=sleep)
+        self.api = ApiClient(
+            endpoint, map_error, transport=transport, sleep=sleep, timeout=timeout
+        )
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -242,7 +248,8 @@ class RunPod(Provider):
     async def start(self, remote_id: str) -> dict[str, Any] | None:
         return await self._action(remote_id, "start")
 
-    async def destroy(self, remote_id: str) -> bool:
+    async def destroy(self, remote_id: str, *, delete_volumes: bool = False) -> bool:
+        # A pod's own volume always goes with it; network volumes never do.
         try:
             await self.api.call(
                 "DELETE",
@@ -352,6 +359,9 @@ class RunPod(Provider):
                 if mapped:
                     connection.tcp[number] = f"{mapped.get('ip')}:{mapped['public']}"
         password = (remote.get("env") or {}).get("JUPYTER_PASSWORD")
+        if password:
+            # Read back from the pod (another kernel may have made it): mask it too.
+            register_secret(password)
         if "8888" in connection.http and password:
             connection.jupyter_url = f"{connection.http['8888']}/lab?token={password}"
             connection.secrets.append(password)
@@ -362,7 +372,9 @@ class RunPod(Provider):
             )
         return connection
 
-    def data_loss_warning(self, action: str, remote: dict[str, Any]) -> str | None:
+    def data_loss_warning(
+        self, action: str, remote: dict[str, Any], *, delete_volumes: bool = False
+    ) -> str | None:
         mounts = remote.get("mounts") or {}
         persistent = mounts.get("persistent") or None
         network = mounts.get("network") or []
@@ -386,6 +398,86 @@ class RunPod(Provider):
             kept = " Network volumes are kept." if network else ""
             return f"Destroying deletes {goes}.{kept}"
         return None
+
+    # -- logs (reference §6) -----------------------------------------------------
+    async def logs(
+        self,
+        remote_id: str,
+        *,
+        on_line: Callable[[LogLine], None],
+        tail: int = 100,
+        after: str | None = None,
+    ) -> str | None:
+        headers = {"Accept": "text/event-stream"}
+        if after:
+            headers["Last-Event-ID"] = after
+        path = f"/v2/pods/{quote(remote_id, safe='')}/logs"
+        cursor = after
+        # The stream stays open while it follows, so it has no read timeout. It
+        # uses the API client's connection, so the key and loopback rules hold.
+        client = self.api._client
+        try:
+            async with client.stream(
+                "GET",
+                path,
+                params={"tail": tail},
+                headers=headers,
+                timeout=httpx.Timeout(10.0, read=None),
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise map_error(response)
+                async for event_id, data in _sse_events(response.aiter_lines()):
+                    line = _log_line(event_id, data)
+                    if line is not None:
+                        cursor = line.cursor or cursor
+                        on_line(line)
+        except httpx.TransportError as error:
+            raise TransportError(
+                f"The RunPod log stream failed ({type(error).__name__}); "
+                "it resumes from the last line read.",
+                provider=self.name,
+            ) from None
+        return cursor
+
+
+async def _sse_events(
+    lines: AsyncIterator[str],
+) -> AsyncIterator[tuple[str | None, str]]:
+    """``(id, data)`` per Server-Sent Event; comments and other fields are skipped."""
+    event_id: str | None = None
+    data: list[str] = []
+    async for raw in lines:
+        if not raw:
+            if data:
+                yield event_id, "\n".join(data)
+            event_id, data = None, []
+            continue
+        if raw.startswith(":"):
+            continue
+        name, _, value = raw.partition(":")
+        value = value.removeprefix(" ")
+        if name == "id":
+            event_id = value
+        elif name == "data":
+            data.append(value)
+    if data:
+        yield event_id, "\n".join(data)
+
+
+def _log_line(event_id: str | None, data: str) -> LogLine | None:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return LogLine(time="", source="", text=data, cursor=event_id)
+    if not isinstance(body, dict):
+        return None
+    return LogLine(
+        time=str(body.get("ts") or ""),
+        source=str(body.get("source") or ""),
+        text=str(body.get("line") or ""),
+        cursor=event_id,
+    )
 
 
 def _unreachable_because(pod: dict[str, Any]) -> str | None:
