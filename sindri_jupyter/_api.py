@@ -84,6 +84,7 @@ def build_spec(
     memory: str | float | None = None,
 ) -> DeploySpec:
     """Validate every value, fill defaults from the settings; nothing is sent."""
+    _check_types(locals())
     settings = session().settings
     provider = provider or settings.default_provider
     if name is None:
@@ -102,6 +103,12 @@ def build_spec(
     if volume is None:
         volume = 0 if northflank else settings.volume_gb
     gpu = _validate.text(gpu, "--gpu")
+    if gpu is not None and not all(part.strip() for part in gpu.split(",")):
+        raise InputError(
+            f"--gpu {gpu!r} has an empty choice: list GPU ids separated by commas.",
+            option="--gpu",
+            value=gpu,
+        )
     image = _validate.text(image, "--image")
     volume_path = _validate.mount_path(volume_path)
     for key, value in _validate.env(env).items():
@@ -113,7 +120,7 @@ def build_spec(
         gpu=gpu,
         gpu_count=_validate.count(count, "--count", high=16),
         image=image or (settings.northflank_image if northflank else settings.image),
-        cloud=_validate.cloud(cloud or settings.cloud),
+        cloud=_validate.cloud(cloud if cloud is not None else settings.cloud),
         disk_gb=(
             _validate.count(disk, "--disk", high=4096) if disk is not None else None
         ),
@@ -138,6 +145,59 @@ def build_spec(
             _validate.duration(stop_after, "--stop-after") if stop_after else None
         ),
     )
+
+
+_TEXT = (str,)
+_NUMBER = (int, float)
+_TEXTS = (str, list, tuple)
+# What each option may be when it comes from Python rather than a parsed line.
+_OPTION_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "provider": (_TEXT, "text"),
+    "gpu": (_TEXT, "text"),
+    "name": (_TEXT, "text"),
+    "image": (_TEXT, "text"),
+    "cloud": (_TEXT, "text"),
+    "volume_path": (_TEXT, "text"),
+    "project": (_TEXT, "text"),
+    "region": (_TEXT, "text"),
+    "plan": (_TEXT, "text"),
+    "count": ((int,), "a whole number"),
+    "disk": ((int,), "a whole number"),
+    "volume": ((int,), "a whole number"),
+    "ports": (_TEXTS, "text or a list of text"),
+    "port": (_TEXTS, "text or a list of text"),
+    "datacenters": (_TEXTS, "text or a list of text"),
+    "env": ((dict, list, tuple), "a dict or a list of KEY=VALUE text"),
+    "timeout": ((str, *_NUMBER), "a duration such as 30m"),
+    "stop_after": ((str, *_NUMBER), "a duration such as 30m"),
+    "cpu": ((str, *_NUMBER), "a number of vCPUs"),
+    "memory": ((str, *_NUMBER), "a size such as 4GB"),
+    "wait": ((bool,), "True or False"),
+    "spot": ((bool,), "True or False"),
+}
+
+
+def _check_types(given: dict[str, Any]) -> None:
+    """Refuse a value of the wrong type by name, before any other check."""
+    for field, value in given.items():
+        if value is None or field not in _OPTION_TYPES:
+            continue
+        kinds, wanted = _OPTION_TYPES[field]
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if wrong_bool or not isinstance(value, kinds):
+            option = "--" + field.replace("_", "-")
+            raise InputError(
+                f"{option} must be {wanted}, not {value!r}.", option=option, value=value
+            )
+        if isinstance(value, list | tuple) and not all(
+            isinstance(v, str) for v in value
+        ):
+            option = "--" + field.replace("_", "-")
+            raise InputError(
+                f"{option} must list text only, not {value!r}.",
+                option=option,
+                value=value,
+            )
 
 
 def _check_name(provider: str, name: str) -> str:
@@ -299,7 +359,11 @@ def start(
 
 async def adestroy(name: str, *, delete_volumes: bool = False) -> ActionResult:
     """Destroy without asking (the awaitable form cannot prompt)."""
-    return await _act("destroy", name, False, None, delete_volumes=delete_volumes)
+    result = await _act("destroy", name, False, None, delete_volumes=delete_volumes)
+    from ._ssh_config import forget
+
+    forget(name)  # its Host block, where `ssh-config` wrote one
+    return result
 
 
 def destroy(
