@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextvars
 import logging
 import threading
 import time
@@ -96,14 +95,21 @@ class Panel(widgets.VBox):
         self._displayed = False
         self._shown_text = ""
         self._closed = False
-        self._kernel_loop, self._context = _kernel_loop()
+        self._shell = _shell()
+        if self._shell is not None:
+            self._shell.events.register("post_execute", self._refresh_display)
         self.hub = _hub.attach(self)
         if changing_seconds is not None:
             self.hub.poller.changing_seconds = changing_seconds
         if steady_seconds is not None:
             self.hub.poller.steady_seconds = steady_seconds
-        self._first_round.wait(FIRST_ROUND_SECONDS)
+        # Open on a filled table and GPU picker, unless the providers are slow.
         self.form.reload()
+        self._first_round.wait(FIRST_ROUND_SECONDS)
+        try:
+            self.wait(FIRST_ROUND_SECONDS)
+        except TimeoutError:
+            pass
 
     # -- what the hub calls (on the panel loop) ----------------------------------------
     def take(self, snapshot: Snapshot) -> None:
@@ -112,7 +118,6 @@ class Panel(widgets.VBox):
             sentence(snapshot.error, error=True) if snapshot.error else ""
         )
         self._first_round.set()
-        self._refresh_fallback()
 
     def tick(self, now: float) -> None:
         self.table.tick(now)
@@ -139,7 +144,6 @@ class Panel(widgets.VBox):
         except Exception as bug:
             logger.exception("a panel action failed")
             self._say(f"Unexpected error ({type(bug).__name__}): {bug}", error=True)
-        self._refresh_fallback()
 
     def wait(self, timeout: float = 120.0) -> None:
         """Block until the work this panel started has finished (for scripts)."""
@@ -346,24 +350,26 @@ class Panel(widgets.VBox):
     def _ipython_display_(self, **kwargs: Any) -> None:
         from IPython.display import display
 
+        # Each showing gets its own id; only the latest keeps being brought up to
+        # date, so an earlier one keeps the state at its time.
+        self._display_id = uuid.uuid4().hex
         self._displayed = True
         self._shown_text = self.text()
         display(self._repr_mimebundle_(), raw=True, display_id=self._display_id)
 
-    def _refresh_fallback(self) -> None:
-        """Keep the saved text current: updated from the kernel's own loop, never here."""
-        loop = self._kernel_loop
-        if not self._displayed or loop is None or loop.is_closed() or self._closed:
-            return
-        if self.text() == self._shown_text:
-            return
-        self._shown_text = self.text()
-        loop.call_soon_threadsafe(self._update_display, context=self._context)
+    def _refresh_display(self) -> None:
+        """After each cell, bring the shown text up to date (on the main thread).
 
-    def _update_display(self) -> None:
+        This is what a notebook saved later keeps; the update goes out with the
+        cell that just ran, as IPython's own display updates do.
+        """
         from IPython.display import update_display
 
-        if not self._closed:
+        if not self._displayed or self._closed:
+            return
+        text = self.text()
+        if text != self._shown_text:
+            self._shown_text = text
             update_display(
                 self._repr_mimebundle_(), raw=True, display_id=self._display_id
             )
@@ -377,21 +383,21 @@ class Panel(widgets.VBox):
         self._closed = True
         for key in list(self._logs):
             self._stop_logs(key)
+        if self._shell is not None:
+            self._shell.events.unregister("post_execute", self._refresh_display)
         _hub.detach(self)
         for widget in _descendants(self):
             widget.close()
         super().close()
 
 
-def _kernel_loop() -> tuple[asyncio.AbstractEventLoop | None, contextvars.Context]:
-    """The loop of the kernel's main thread, where display updates are safe."""
-    context = contextvars.copy_context()
-    if threading.current_thread() is not threading.main_thread():
-        return None, context
+def _shell() -> Any:
+    """The running IPython shell, if any."""
     try:
-        return asyncio.get_running_loop(), context
-    except RuntimeError:
-        return None, context
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
 
 
 def _descendants(root: widgets.Widget) -> list[widgets.Widget]:
