@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+_DONE = object()
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 
@@ -42,18 +43,16 @@ def run(
     """Run ``make(emit)`` to completion; ``on_event`` sees every emitted event here."""
     events: queue.Queue[Any] = queue.Queue()
     future = asyncio.run_coroutine_threadsafe(make(events.put), _background_loop())
+    # Wake the waiting thread the moment the work ends, not at its next poll.
+    future.add_done_callback(lambda _: events.put(_DONE))
     try:
         while True:
             try:
-                event = events.get(timeout=0.05)
+                event = events.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
             except queue.Empty:
-                if future.done():
-                    break
                 continue
-            if on_event is not None:
-                on_event(event)
-        while not events.empty():
-            event = events.get_nowait()
+            if event is _DONE:
+                break
             if on_event is not None:
                 on_event(event)
         return future.result()
