@@ -107,8 +107,13 @@ class Soak:
         name, params = self.random.choice(FAULTS)
         self.faults += 1
         if name == "delete-pod":
-            if pod_id:
-                self.control.delete_pod(pod_id)
+            from sindri_jupyter.emulators import EmulatorControlError
+
+            try:
+                if pod_id:
+                    self.control.delete_pod(pod_id)  # deleted outside the library
+            except EmulatorControlError:
+                pass  # already gone
             return
         self.control.enable_fault(
             name, count=1, method=method, path=path, params=params
