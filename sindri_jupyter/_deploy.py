@@ -168,7 +168,7 @@ async def deploy(
                 f"{spec.gpu_count} on {spec.provider} at {price}.",
             )
         )
-        if not spec.ssh_public_key:
+        if not spec.ssh_public_key and api.supports("use SSH"):
             report(
                 Progress(
                     phase="plan",

@@ -76,6 +76,10 @@ class Provider(abc.ABC):
         return all(capability.feature != feature for capability in cls.unsupported)
 
     @classmethod
+    def supports(cls, feature: str) -> bool:
+        return all(capability.feature != feature for capability in cls.unsupported)
+
+    @classmethod
     def check_supported(cls, feature: str) -> None:
         for capability in cls.unsupported:
             if capability.feature == feature:

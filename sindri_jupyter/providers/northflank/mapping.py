@@ -117,9 +117,11 @@ def running_since(remote: dict[str, Any], state: State) -> datetime | None:
     rollout = (remote.get("status") or {}).get("deployment") or {}
     stamp = rollout.get("lastTransitionTime")
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+        since = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
     except ValueError:
         return None
+    # "Now" comes from the Date header, in whole seconds: read this the same way.
+    return since.replace(microsecond=0) if since else None
 
 
 def hourly_cost(remote: dict[str, Any], catalog: Catalog, state: State) -> float:

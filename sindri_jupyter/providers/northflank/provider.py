@@ -109,6 +109,11 @@ class Northflank(Provider):
     unsupported: ClassVar[tuple[Capability, ...]] = (
         Capability("use spot", "API v1 offers no spot GPUs on the managed cloud."),
         Capability(
+            "use SSH",
+            "services have no SSH server; `%sindri connect` gives the "
+            "`northflank exec` command for a shell.",
+        ),
+        Capability(
             "set a server-side timer",
             "Northflank services have no stop timer; pause it with `%sindri stop`.",
         ),
