@@ -53,6 +53,7 @@ export class SindriPanel extends Widget {
 
   private burn = element('span', 'sj-BurnRate', 'Burn rate: -');
   private notice = element('div', 'sj-Notice');
+  private mode = element('div', 'sj-Mode');
   private list = element('div', 'sj-List');
   private status: IStatus | null = null;
   private providers: string[] = [];
@@ -74,7 +75,7 @@ export class SindriPanel extends Widget {
     const tools = element('div', 'sj-Tools');
     tools.appendChild(button('New GPU', 'jp-mod-accept sj-NewGpu', () => void this.newGpu()));
     tools.appendChild(button('Refresh', 'sj-Refresh', () => void this.refresh()));
-    this.node.append(header, tools, this.notice, this.list);
+    this.node.append(header, this.mode, tools, this.notice, this.list);
   }
 
   /** Read the status now, then schedule the next read. */
@@ -120,6 +121,9 @@ export class SindriPanel extends Widget {
   }
 
   private async read(): Promise<void> {
+    if (!this.providers.length) {
+      await this.loadProviders();
+    }
     try {
       this.status = await api.status();
       this.notice.textContent = this.status.error ?? '';
@@ -274,18 +278,26 @@ export class SindriPanel extends Widget {
     });
   }
 
-  private async newGpu(): Promise<void> {
-    if (!this.providers.length) {
-      try {
-        const found = await api.providers();
-        this.providers = found.configured.length ? found.configured : found.providers;
-        if (found.error) {
-          this.notice.textContent = found.error;
-        }
-      } catch (error) {
-        this.notice.textContent = (error as Error).message;
-        return;
+  private async loadProviders(): Promise<boolean> {
+    try {
+      const found = await api.providers();
+      this.providers = found.configured.length ? found.configured : found.providers;
+      this.mode.textContent = found.sandbox
+        ? 'Sandbox: the built-in emulators; nothing here costs money.'
+        : '';
+      if (found.error) {
+        this.notice.textContent = found.error;
       }
+      return true;
+    } catch (error) {
+      this.notice.textContent = (error as Error).message;
+      return false;
+    }
+  }
+
+  private async newGpu(): Promise<void> {
+    if (!this.providers.length && !(await this.loadProviders())) {
+      return;
     }
     const provider = this.providers.includes(this.defaultProvider)
       ? this.defaultProvider

@@ -88,28 +88,47 @@ class StatusBoard:
         self._reading: asyncio.Future[None] | None = None
         self._retry_after = 0.0
         self._stretched = CHANGING_SECONDS
+        # Bumped by every action: a read begun before it may miss what it did.
+        self._generation = 0
+        self._reading_generation = -1
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._read_at = None
 
     async def snapshot(self) -> dict[str, Any]:
         """The shared status, read again where it is older than the fresh period."""
         now = time.monotonic()
         if self._read_at is None or now - self._read_at >= self.fresh_seconds:
-            if self._reading is None or self._reading.done():
-                self._reading = asyncio.ensure_future(self._read())
-            await asyncio.shield(self._reading)
+            reading = self._reading
+            if (
+                reading is None
+                or reading.done()
+                or self._reading_generation != self._generation
+            ):
+                self._reading_generation = self._generation
+                reading = self._reading = asyncio.ensure_future(
+                    self._read(self._generation)
+                )
+            await asyncio.shield(reading)
         return self._as_json()
 
-    async def _read(self) -> None:
+    async def _read(self, generation: int) -> None:
         try:
-            found, self._stretched = await on_core_loop(_read_status())
-            self._deployments, self._error, self._retry_after = found, None, 0.0
+            found, stretched = await on_core_loop(_read_status())
         except RateLimitedError as limited:
-            self._error = mask(str(limited))
-            self._retry_after = limited.retry_after or 0.0
+            found, stretched = None, self._stretched
+            error, retry_after = mask(str(limited)), limited.retry_after or 0.0
         except SindriError as failure:
-            self._error = mask(str(failure))
+            found, stretched = None, self._stretched
+            error, retry_after = mask(str(failure)), 0.0
+        else:
+            error, retry_after = None, 0.0
+        if generation != self._generation:
+            return  # begun before an action: a newer read will say what it did
+        if found is not None:
+            self._deployments = found  # on an error, the last list stays in view
+        self._error, self._retry_after, self._stretched = error, retry_after, stretched
         self._read_at = time.monotonic()
 
     def _as_json(self) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def live_names(api, lab):
 def test_create_in_the_dialog_see_ready_copy_ssh_and_destroy(context, lab, api):
     page = open_sidebar(context, lab)
     assert page.locator(PANEL).get_attribute("data-refresh-seconds")
+    mode = page.locator(f"{PANEL} .sj-Mode")
+    mode.filter(has_text="Sandbox").wait_for(timeout=10_000)
     dialog = open_new_gpu_dialog(page)
     dialog.locator('select[name="provider"]').select_option("runpod")
     gpu = dialog.locator('select[name="gpu"]')
