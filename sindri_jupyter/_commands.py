@@ -102,6 +102,11 @@ def _deploy() -> _Parser:
     parser.add_argument(
         "--memory", help="northflank: memory, e.g. 8G; the smallest plan that fits"
     )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read a sindri.yaml (docs/sindri-yaml.md); options given here win",
+    )
     return parser
 
 
@@ -167,6 +172,27 @@ def _sandbox() -> _Parser:
     return parser
 
 
+def _doctor() -> _Parser:
+    parser = _new("doctor", "Check keys, SSH key, extension and emulators; say fixes.")
+    parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
+    return parser
+
+
+def _ssh_config() -> _Parser:
+    parser = _new(
+        "ssh-config", "Write a Host block per ready deployment with direct SSH."
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="add the Include line to ~/.ssh/config without asking",
+    )
+    parser.add_argument(
+        "--remove", action="store_true", help="remove every block this wrote"
+    )
+    return parser
+
+
 def _panel() -> _Parser:
     return _new(
         "panel", "Open the widget panel: deploy, watch and manage GPUs by clicking."
@@ -189,6 +215,8 @@ BUILDERS: dict[str, Callable[[], _Parser]] = {
     "pause": _one("pause", "Pause, where the provider has a pause distinct from stop."),
     "destroy": _one("destroy", "Delete it and its volume; asks first."),
     "sandbox": _sandbox,
+    "doctor": _doctor,
+    "ssh-config": _ssh_config,
     "panel": _panel,
     "help": _help,
 }

@@ -6,16 +6,24 @@ Holds no provider logic: it calls the core and renders what comes back.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
 from . import _api, _display, _sandbox
 from ._errors import InputError
 from ._models import Deployment, Progress
 
+#: True in the CLI: views are printed as text, never sent to a notebook
+terminal = False
+
 
 def _show(html: str, text: str) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.display import display
 
+    if terminal or not InteractiveShell.initialized():
+        print(text)  # a terminal gets the text form
+        return
     display({"text/html": html, "text/plain": text}, raw=True)
 
 
@@ -63,14 +71,35 @@ def _needs_gpu(provider: str | None) -> bool:
     return name not in available() or provider_class(name).needs_gpu
 
 
+def deploy_request(
+    options: argparse.Namespace, say: Any = print
+) -> tuple[str | None, dict[str, Any], Any]:
+    """Provider, options and error naming of a deploy; a sindri.yaml's where given.
+
+    The magics and the CLI both call this, so the same words send the same request.
+    """
+    values = _deploy_options(options)
+    if options.config is None and getattr(options, "config_body", None) is None:
+        return options.provider, values, contextlib.nullcontext()
+    from ._config_file import apply
+
+    request = apply(options, values, say=say)
+    return request.provider, request.values, request.naming()
+
+
 def run_deploy(magics: Any, options: argparse.Namespace) -> None:
-    if not options.gpu and _needs_gpu(options.provider):
+    provider, values, naming = deploy_request(options)
+    with naming:
+        _run_deploy(provider, values, options.dry_run)
+
+
+def _run_deploy(provider: str | None, values: dict[str, Any], dry_run: bool) -> None:
+    if not values["gpu"] and _needs_gpu(provider):
         raise InputError(
             "--gpu is required: name a GPU type, e.g. --gpu A100.", option="--gpu"
         )
-    values = _deploy_options(options)
-    if options.dry_run:
-        plan = _api.plan(options.provider, **values)
+    if dry_run:
+        plan = _api.plan(provider, **values)
         print(_display.plan_text(plan))
         return
     latest: list[Deployment] = []
@@ -81,7 +110,7 @@ def run_deploy(magics: Any, options: argparse.Namespace) -> None:
         _print_progress(progress)
 
     try:
-        deployment = _api.deploy(options.provider, on_progress=follow, **values)
+        deployment = _api.deploy(provider, on_progress=follow, **values)
     except KeyboardInterrupt:
         print(_interrupted(latest[0] if latest else None))
         return
@@ -200,6 +229,18 @@ def _print_sandbox_status(magics: Any) -> None:
         where = endpoint.base_url if endpoint else "not running"
         lines.append(f"  {provider} emulator: {where}")
     print("\n".join(lines))
+
+
+def run_doctor(magics: Any, options: argparse.Namespace) -> None:
+    from . import _doctor
+
+    print(_doctor.report_text(_doctor.run(options.provider)))
+
+
+def run_ssh_config(magics: Any, options: argparse.Namespace) -> None:
+    from . import _ssh_config
+
+    print(_ssh_config.run(remove=options.remove, yes=options.yes))
 
 
 def run_panel(magics: Any, options: argparse.Namespace) -> Any:

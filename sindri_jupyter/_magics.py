@@ -13,7 +13,7 @@ import string
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Float, Int, Unicode, observe
 
@@ -100,18 +100,28 @@ class Sindri(Magics):
             ) from None
 
     @no_var_expand
-    @line_magic
-    def sindri(self, line: str) -> Any:
+    @line_cell_magic
+    def sindri(self, line: str, cell: str | None = None) -> Any:
         """Deploy and manage cloud GPUs: `%sindri help` lists the subcommands."""
         try:
             command, options = _commands.parse(self._expand(line))
+            if cell is not None:
+                # %%sindri deploy: the cell's body is a sindri.yaml, taken as is.
+                if command != "deploy":
+                    raise InputError(
+                        f"%%sindri takes a sindri.yaml body for deploy only, not "
+                        f"{command}: write %%sindri deploy [options].",
+                        option="subcommand",
+                        value=command,
+                    )
+                options.config_body = cell
             if command == "help":
                 print(_commands.help_text(options.topic))
                 return None
             self._apply_settings()
             from . import _frontend
 
-            return getattr(_frontend, f"run_{command}")(self, options)
+            return getattr(_frontend, f"run_{command.replace('-', '_')}")(self, options)
         except WaitTimeoutError as error:
             from ._display import deployment_html, deployment_text
 
