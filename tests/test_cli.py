@@ -71,7 +71,7 @@ def test_the_whole_tour_runs_in_a_terminal(session, control, capsys):
         ["connect", "trainer"],
         ["stop", "trainer"],
         ["start", "trainer"],
-        ["cost"],
+        *([["cost"]] if "cost" in BUILDERS else []),  # where the verb exists
         ["destroy", "trainer", "--yes"],
     ]
     for words in tour:
@@ -123,9 +123,9 @@ def test_help_comes_from_the_magics_parsers(capsys):
     assert "%sindri" not in text
     assert cli.main([]) == 0
     listing = capsys.readouterr().out
-    for verb in ("gpus", "deploy", "status", "connect", "stop", "start", "destroy",
-                 "cost", "doctor", "emulator", "ssh-config"):  # fmt: skip
-        assert f"  {verb}" in listing
+    for verb in [*BUILDERS, "emulator"]:
+        if verb not in ("panel", "sandbox"):
+            assert f"  {verb}" in listing
 
 
 def test_notebook_only_verbs_are_refused_in_one_line(capsys):
