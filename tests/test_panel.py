@@ -226,3 +226,45 @@ def test_the_magic_opens_the_panel(shell):
         assert isinstance(opened, Panel)
     finally:
         opened.close()
+
+
+@pytest.fixture
+def both_providers(session, runpod_emulator, runpod_key):
+    """The session pointed at the RunPod emulator and a Northflank one."""
+    from sindri_jupyter._config import Endpoint
+    from sindri_jupyter.emulators import serve
+    from sindri_jupyter.providers import available
+
+    if "northflank" not in available():
+        pytest.skip("the Northflank provider is not registered in this version")
+    key = "nf-" + "k" * 30
+    with serve("northflank", seed=7, api_keys=[key]) as server:
+        session.endpoints["northflank"] = Endpoint(
+            "northflank", server.base_url, key, sandbox=True
+        )
+        yield server
+
+
+def test_northflank_deploys_from_the_panel_and_says_it_has_no_logs(both_providers):
+    from sindri_jupyter._panel import Panel
+
+    panel = Panel()
+    try:
+        panel.wait()
+        panel.form.provider.value = "northflank"
+        panel.wait()
+        assert panel.form.gpu.options
+        panel.form.gpu.value = panel.form.gpu.options[0][1]
+        panel.form.name.value = "nf-one"
+        panel.form.deploy.click()
+        panel.wait()
+        row = panel.row("nf-one")
+        assert row.deployment.provider == "northflank"
+        assert row.deployment.state is State.READY
+        row.logs.click()
+        view, future = panel._logs[row.key]
+        future.result(timeout=10)
+        assert "Logs are not available for this provider." in view.status.value
+        assert "northflank" in panel.text() and "nf-one" in panel.text()
+    finally:
+        panel.close()

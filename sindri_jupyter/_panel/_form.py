@@ -204,6 +204,8 @@ class DeployForm:
     def _estimate(self) -> None:
         offer = self.offers.get(self.gpu.value or "")
         if offer is None:
+            if self.offers:
+                self.estimate.value = ""
             return
         cloud = self.cloud.value if self.provider.value == "runpod" else None
         price = offer.price(cloud)
