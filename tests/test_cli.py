@@ -171,3 +171,13 @@ def test_a_separate_process_reads_sandbox_from_the_environment(tmp_path):
     )
     assert done.returncode == cli.EXIT_FAILED
     assert "RUNPOD_API_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_sandbox_flag_turns_the_sandbox_on(monkeypatch, capsys):
+    from sindri_jupyter import _api
+    from sindri_jupyter._engine import Session
+
+    monkeypatch.setattr(_api, "_session", Session())
+    assert cli.main(["--json", "emulator", "status", "--sandbox"]) == cli.EXIT_OK
+    assert _api._session.settings.sandbox_on is True
+    assert json.loads(capsys.readouterr().out) == {"northflank": None, "runpod": None}
