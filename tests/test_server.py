@@ -57,6 +57,12 @@ def wait_for_state(api, server, ref: str, wanted: str, seconds: float = 30) -> d
     raise AssertionError(f"{ref} did not reach {wanted} in {seconds} s")
 
 
+def ok(reply: httpx.Response) -> dict:
+    """The JSON of a 200 answer; otherwise fail with the server's own sentence."""
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
 def one_sentence(message: str) -> bool:
     return "\n" not in message and "Traceback" not in message and message.strip()
 
@@ -185,17 +191,17 @@ def test_deploy_connect_stop_start_destroy(server, api):
     preview = api.get(server.api(f"deployments/{ref}/destroy-preview")).json()
     assert "lifecycle" in preview["label"] and preview["warning"]
 
-    stopped = api.post(server.api(f"deployments/{ref}/stop")).json()
+    stopped = ok(api.post(server.api(f"deployments/{ref}/stop")))
     assert stopped["message"].startswith("Stopped ")
     assert stopped["deployment"]["state"] == "stopped"
     refused = api.get(server.api(f"deployments/{ref}/connection"))
     assert refused.status_code == 400 and "Start it first" in refused.text
 
-    started = api.post(server.api(f"deployments/{ref}/start")).json()
+    started = ok(api.post(server.api(f"deployments/{ref}/start")))
     assert started["message"].startswith("Started ")
     wait_for_state(api, server, ref, "ready")
 
-    destroyed = api.delete(server.api(f"deployments/{ref}")).json()
+    destroyed = ok(api.delete(server.api(f"deployments/{ref}")))
     assert destroyed["message"].startswith("Destroyed ")
     after = api.get(server.api("deployments")).json()["deployments"]
     assert ref not in [d["ref"] for d in after]

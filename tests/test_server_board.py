@@ -82,3 +82,21 @@ def test_deployment_json_masks_and_omits_connection():
     shown = _service.deployment_json(pod("b", State.PENDING))
     assert shown["ref"] == "runpod:id-b"
     assert "connection" not in shown and shown["state"] == "pending"
+
+
+def test_typed_errors_map_to_http_statuses():
+    from sindri_jupyter import _errors as errors
+    from sindri_jupyter._server._handlers import status_for
+
+    cases = [
+        (errors.UnknownGpuError("x", value="h9000", nearest=[]), 400),
+        (errors.UnknownDeploymentError("x"), 404),
+        (errors.NotConfiguredError("x"), 409),
+        (errors.CapacityError("x", provider="runpod"), 409),
+        (errors.RequestRejectedError("x", provider="runpod"), 400),
+        (errors.RateLimitedError("x", provider="runpod", retry_after=3), 429),
+        (errors.TransportError("x", provider="runpod"), 502),
+        (errors.DeploymentGoneError("x"), 410),
+    ]
+    for error, status in cases:
+        assert status_for(error) == status, type(error).__name__

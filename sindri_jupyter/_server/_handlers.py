@@ -36,6 +36,7 @@ _STATUS: list[tuple[type[SindriError], int]] = [
     (_errors.AuthenticationError, 502),
     (_errors.ConflictError, 409),
     (_errors.CapacityError, 409),
+    (_errors.RequestRejectedError, 400),
     (_errors.ProviderError, 502),
     (_errors.DeploymentGoneError, 410),
     (_errors.WaitTimeoutError, 504),
