@@ -59,6 +59,16 @@ def marked(remote: dict[str, Any]) -> tuple[str | None, str | None]:
     return found.group("launch"), found.group("volume")
 
 
+def as_remote(project: str, service: dict[str, Any]) -> dict[str, Any]:
+    """A service answer with the library's id: ``<project>/<service>``."""
+    return {
+        **service,
+        "id": f"{project}/{service['id']}",
+        "serviceId": service["id"],
+        "projectId": project,
+    }
+
+
 def is_id(text: str) -> bool:
     project, slash, service = text.partition("/")
     return bool(slash and project and service and "/" not in service)

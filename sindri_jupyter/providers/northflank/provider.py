@@ -32,7 +32,7 @@ from ..._ratelimit import Budget, Pacer, account_of
 from ..._redact import excerpt, register_secret
 from .. import _gpus
 from .._base import Candidate, Capability, Launch, Provider
-from . import mapping
+from . import listing, mapping
 from .catalog import Catalog
 
 logger = logging.getLogger("sindri_jupyter")
@@ -134,10 +134,14 @@ class Northflank(Provider):
             endpoint, map_error, transport=transport, sleep=sleep, timeout=timeout
         )
         self.budget: Budget | None = None
-        self._launch_projects: dict[str, str] = {}
-        self._environments: dict[str, dict[str, str]] = {}
+        self.store: Any = None
+        #: reads kept between rounds; shared once a store is known (listing.py)
+        self.reads = listing.Reads()
 
     def use_store(self, store: Any) -> None:
+        self.store = store
+        account = account_of(self.endpoint.api_key)
+        self.reads = listing.shared(store, self.endpoint.base_url, account)
         self.budget = Budget(
             store,
             self.name,
@@ -173,6 +177,7 @@ class Northflank(Provider):
         params: dict[str, Any] = {"per_page": PER_PAGE}
         while True:
             reply = await self.api.call("GET", path, params=params, safe_to_repeat=True)
+            self.reads.now = listing.seconds(self.api.last_server_time)
             body = reply.data if isinstance(reply.data, dict) else {}
             found += [i for i in (body.get("data") or {}).get(key, []) if i]
             pagination = body.get("pagination") or {}
@@ -377,7 +382,8 @@ class Northflank(Provider):
         project = placement.project_id
         if placement.new_project:
             await self._ensure_project(placement)
-        self._launch_projects[candidate.extra["launch_id"]] = project
+        self.reads.launches[candidate.extra["launch_id"]] = project
+        self.reads.projects.add(project)
         path = f"/v1/projects/{_q(project)}/services/deployment"
         try:
             service = await self._data(
@@ -388,7 +394,7 @@ class Northflank(Provider):
         volume = candidate.extra.get("volume")
         if volume:
             await self._add_volume(project, volume)
-        return _remote(project, service)
+        return mapping.as_remote(project, service)
 
     async def _project(self, project_id: str) -> dict[str, Any] | None:
         try:
@@ -435,53 +441,105 @@ class Northflank(Provider):
             logger.info("volume %s exists already", volume["name"])
 
     async def find_by_launch(self, launch_id: str) -> list[dict[str, Any]]:
-        project = self._launch_projects.get(launch_id)
-        projects = [project] if project else None
-        return [
-            remote
-            for remote in await self._tagged(projects)
-            if mapping.marked(remote)[0] == launch_id
-        ]
-
-    async def list_tagged(self) -> list[dict[str, Any]]:
-        return await self._tagged(None)
-
-    async def _tagged(self, projects: list[str] | None) -> list[dict[str, Any]]:
-        if projects is None:
-            listed = await self._pages("/v1/projects", "projects")
-            projects = [item["id"] for item in listed]
+        """Fresh reads of what a launch made: after an unclear create, nothing kept."""
+        project = self.reads.launches.get(launch_id)
+        projects = [project] if project else await self._all_projects()
         found = []
         for project in projects:
-            path = f"/v1/projects/{_q(project)}/services"
-            for item in await self._pages(path, "services"):
-                if mapping.marked(item)[0]:
+            for item in await self._services(project):
+                if mapping.marked(item)[0] == launch_id:
                     remote = await self.get(f"{project}/{item['id']}")
                     if remote is not None:
                         found.append(remote)
         return found
 
+    async def list_tagged(self) -> list[dict[str, Any]]:
+        """Our services: one list per project, a service read only where needed.
+
+        What a round reads, and when: docs/northflank.md and ``listing.py``.
+        """
+        reads = self.reads
+        projects = set(reads.projects)
+        unplaced = False
+        for record in self.store.records(self.name) if self.store else []:
+            if record.remote_id and mapping.is_id(record.remote_id):
+                projects.add(mapping.split_id(record.remote_id)[0])
+            elif record.state == "launching" and record.launch_id in reads.launches:
+                projects.add(reads.launches[record.launch_id])
+            elif record.state == "launching":
+                # Launched by another process, into a project not known here.
+                unplaced = True
+        found = await self._tagged(sorted(projects))
+        # Known projects first: their answers tell whether a scan is due.
+        if reads.scan_due(unplaced):
+            others = [p for p in await self._all_projects() if p not in projects]
+            found += await self._tagged(others)
+            reads.scanned()
+            reads.projects = {remote["projectId"] for remote in found}
+        return found
+
+    async def _tagged(self, projects: list[str]) -> list[dict[str, Any]]:
+        found = []
+        for project in projects:
+            for item in await self._services(project):
+                if mapping.marked(item)[0]:
+                    remote = await self._listed(project, item)
+                    if remote is not None:
+                        found.append(remote)
+        return found
+
+    async def _all_projects(self) -> list[str]:
+        return [item["id"] for item in await self._pages("/v1/projects", "projects")]
+
+    async def _services(self, project: str) -> list[dict[str, Any]]:
+        try:
+            return await self._pages(f"/v1/projects/{_q(project)}/services", "services")
+        except NotFoundError:
+            self.reads.projects.discard(project)  # deleted elsewhere
+            return []
+
+    async def _listed(
+        self, project: str, item: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The service as listed, over its kept read, or a fresh read if it moved."""
+        remote_id = f"{project}/{item['id']}"
+        kept = self.reads.kept(remote_id, item)
+        if kept is None:
+            return await self.get(remote_id)
+        remote = mapping.as_remote(project, kept)
+        if remote_id in self.reads.environments:
+            remote["runtimeEnvironment"] = self.reads.environments[remote_id]
+        return remote
+
     async def get(self, remote_id: str) -> dict[str, Any] | None:
+        """A fresh read of one service, kept for the rounds that follow."""
         if not mapping.is_id(remote_id):
             return None  # not project/service: no such service can exist
         project, service = mapping.split_id(remote_id)
         await self.catalog()
         base = f"/v1/projects/{_q(project)}/services/{_q(service)}"
         try:
-            remote = _remote(project, await self._data("GET", base))
+            answer = await self._data("GET", base)
         except NotFoundError:
+            self.reads.forget(remote_id, environment=True)
             return None
+        self.reads.now = listing.seconds(self.api.last_server_time)
+        self.reads.keep(remote_id, answer, self.reads.now)
+        remote = mapping.as_remote(project, answer)
         state, _ = mapping.state_of(remote)
-        if state is State.READY and remote_id not in self._environments:
-            # Read once per follow: the Jupyter token, for the link.
+        environments = self.reads.environments
+        if state is State.READY and remote_id not in environments:
+            # Read once per service: the Jupyter token, for the link.
             found = await self._data("GET", f"{base}/runtime-environment")
-            self._environments[remote_id] = found.get("runtimeEnvironment") or {}
-        if remote_id in self._environments:
-            remote["runtimeEnvironment"] = self._environments[remote_id]
+            environments[remote_id] = found.get("runtimeEnvironment") or {}
+        if remote_id in environments:
+            remote["runtimeEnvironment"] = environments[remote_id]
         return remote
 
     async def _action(self, remote_id: str, action: str, body: Any) -> dict | None:
         project, service = mapping.split_id(remote_id)
         path = f"/v1/projects/{_q(project)}/services/{_q(service)}/{action}"
+        self.reads.forget(remote_id)
         try:
             await self._data("POST", path, json=body, safe_to_repeat=True)
         except ConflictError as refusal:
@@ -498,6 +556,7 @@ class Northflank(Provider):
     async def destroy(self, remote_id: str, *, delete_volumes: bool = False) -> bool:
         project, service = mapping.split_id(remote_id)
         params = {"delete_child_objects": "true"} if delete_volumes else None
+        self.reads.forget(remote_id, environment=True)
         try:
             await self._data(
                 "DELETE",
@@ -578,13 +637,3 @@ class Northflank(Provider):
 
 def _q(part: str) -> str:
     return quote(part, safe="")
-
-
-def _remote(project: str, service: dict[str, Any]) -> dict[str, Any]:
-    """The answer with the library's id: ``<project>/<service>``."""
-    return {
-        **service,
-        "id": f"{project}/{service['id']}",
-        "serviceId": service["id"],
-        "projectId": project,
-    }
