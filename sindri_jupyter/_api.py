@@ -82,6 +82,9 @@ def build_spec(
     plan: str | None = None,
     cpu: str | float | None = None,
     memory: str | float | None = None,
+    max_hours: float | str | None = None,
+    max_cost: float | str | None = None,
+    stop_when_idle: str | float | None = None,
 ) -> DeploySpec:
     """Validate every value, fill defaults from the settings; nothing is sent."""
     _check_types(locals())
@@ -144,7 +147,28 @@ def build_spec(
         stop_after_seconds=(
             _validate.duration(stop_after, "--stop-after") if stop_after else None
         ),
+        **_guard_fields(settings, max_hours, max_cost, stop_when_idle),
     )
+
+
+def _guard_fields(
+    settings: Any, max_hours: Any, max_cost: Any, stop_when_idle: Any
+) -> dict[str, float | None]:
+    """The cost guards, from the options or the ``%config`` defaults."""
+    from ._guards import check_limit
+
+    idle = stop_when_idle if stop_when_idle is not None else settings.stop_when_idle
+    return {
+        "max_hours": check_limit(
+            max_hours if max_hours is not None else settings.max_hours, "--max-hours"
+        ),
+        "max_cost": check_limit(
+            max_cost if max_cost is not None else settings.max_cost, "--max-cost"
+        ),
+        "stop_when_idle_seconds": (
+            _validate.duration(idle, "--stop-when-idle") if idle else None
+        ),
+    }
 
 
 _TEXT = (str,)
@@ -270,6 +294,46 @@ async def agpus(provider: str | None = None, *, cloud: str | None = None) -> Gpu
 def gpus(provider: str | None = None, *, cloud: str | None = None) -> GpuList:
     """The live GPU catalog: id, memory, $/h per cloud, stock."""
     return _sync.run(lambda emit: agpus(provider, cloud=cloud))
+
+
+async def agpu_table(
+    provider: str | None = None,
+    *,
+    cloud: str | None = None,
+    min_memory: float | str | None = None,
+    max_price: float | str | None = None,
+    count: int = 1,
+) -> Any:
+    """Both providers' GPU offers in one table (or one provider's), cheapest first."""
+    from ._cost import gpus as table
+
+    filters = table.Filters(
+        min_memory_gb=table.check_number(min_memory, "--min-memory"),
+        max_price=table.check_number(max_price, "--max-price"),
+        count=_validate.count(count, "--count", high=16),
+        cloud=_validate.cloud(cloud) or session().settings.cloud,
+    )
+    if provider is not None:
+        session().endpoint(provider)  # an unknown provider is refused here
+    providers = [provider] if provider else session().configured()
+    return await table.table(session(), providers, filters)
+
+
+def gpu_table(provider: str | None = None, **filters: Any) -> Any:
+    """GPU offers with ``min_memory`` (GB), ``max_price`` ($/h), ``count``, ``cloud``."""
+    return _sync.run(lambda emit: agpu_table(provider, **filters))
+
+
+async def acost(provider: str | None = None, *, since: str | float | None = None) -> Any:
+    from ._cost import report
+
+    seconds = _validate.duration(since, "--since") if since is not None else None
+    return await report.build(session(), provider, seconds)
+
+
+def cost(provider: str | None = None, *, since: str | float | None = None) -> Any:
+    """What runs now and its burn rate; with ``since`` (e.g. ``"7d"``), the spend."""
+    return _sync.run(lambda emit: acost(provider, since=since))
 
 
 async def aconnect(name: str) -> Deployment:

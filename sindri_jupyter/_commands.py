@@ -103,6 +103,21 @@ def _deploy() -> _Parser:
         "--memory", help="northflank: memory, e.g. 8G; the smallest plan that fits"
     )
     parser.add_argument(
+        "--max-hours",
+        metavar="H",
+        help="stop it after H running hours (RunPod: inside the pod too)",
+    )
+    parser.add_argument(
+        "--max-cost",
+        metavar="USD",
+        help="stop it once it has cost this many dollars ($/h × running time)",
+    )
+    parser.add_argument(
+        "--stop-when-idle",
+        metavar="DURATION",
+        help="stop it after its GPU stays under 5%% this long, e.g. 30m",
+    )
+    parser.add_argument(
         "--config",
         metavar="PATH",
         help="read a sindri.yaml (docs/sindri-yaml.md); options given here win",
@@ -111,9 +126,31 @@ def _deploy() -> _Parser:
 
 
 def _gpus() -> _Parser:
-    parser = _new("gpus", "List GPU types with memory, $/h per cloud and stock.")
+    parser = _new("gpus", "GPU types of both providers with memory, $/h and stock.")
     parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
-    parser.add_argument("--cloud", help="secure or community: stock for that cloud")
+    parser.add_argument(
+        "--provider",
+        dest="only",
+        choices=PROVIDER_CHOICES,
+        help="one provider only (same as naming it first)",
+    )
+    parser.add_argument("--cloud", help="secure or community: prices for that cloud")
+    parser.add_argument("--min-memory", metavar="GB", help="at least this much VRAM")
+    parser.add_argument(
+        "--max-price", metavar="USD", help="at most this much an hour (for --count)"
+    )
+    parser.add_argument(
+        "--count", type=int, default=1, help="GPUs per machine; prices × count (1)"
+    )
+    return parser
+
+
+def _cost() -> _Parser:
+    parser = _new("cost", "What runs now and its burn rate; spend over a period.")
+    parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
+    parser.add_argument(
+        "--since", metavar="DURATION", help="spend over this period, e.g. 7d, 12h"
+    )
     return parser
 
 
@@ -169,6 +206,11 @@ def _sandbox() -> _Parser:
         help="seconds per request with --clock step (5)",
     )
     parser.add_argument("--speed", type=float, help="realtime clock speed factor")
+    parser.add_argument(
+        "--epoch",
+        metavar="TIME",
+        help="set the emulators' clock to this RFC 3339 time (repeatable dates)",
+    )
     return parser
 
 
@@ -209,6 +251,7 @@ BUILDERS: dict[str, Callable[[], _Parser]] = {
     "deploy": _deploy,
     "gpus": _gpus,
     "status": _status,
+    "cost": _cost,
     "connect": _one("connect", "SSH commands, Jupyter link and HTTP URLs."),
     "stop": _one("stop", "Stop: compute is released; the container disk is wiped."),
     "start": _one("start", "Start a stopped deployment again."),

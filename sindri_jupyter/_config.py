@@ -38,6 +38,10 @@ class Settings:
     northflank_project: str = "sindri"  # created on first use, then reused
     northflank_region: str | None = None  # None: the first that offers the GPU
     northflank_image: str = "quay.io/jupyter/pytorch-notebook:cuda12-2025-08-18"
+    # Cost guards applied to every deploy unless its options say otherwise.
+    max_hours: float | None = None
+    max_cost: float | None = None
+    stop_when_idle: str | None = None  # a duration, e.g. "30m"
 
     @property
     def sandbox_on(self) -> bool:

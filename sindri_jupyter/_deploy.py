@@ -16,7 +16,7 @@ import logging
 import secrets
 import uuid
 
-from . import _ratelimit
+from . import _guards, _ratelimit
 from ._engine import ProgressCallback, Session
 from ._errors import (
     AuthenticationError,
@@ -27,7 +27,7 @@ from ._errors import (
     TransportError,
     WaitTimeoutError,
 )
-from ._models import Deployment, DeployPlan, DeploySpec, Progress, State
+from ._models import Deployment, DeployPlan, DeploySpec, GpuOffer, Progress, State
 from ._redact import register_secret
 from .providers._base import Candidate, Launch, Provider
 
@@ -50,8 +50,30 @@ def new_launch(spec: DeploySpec) -> Launch:
     )
 
 
-async def _prepare(api: Provider, spec: DeploySpec, launch: Launch) -> list[Candidate]:
-    offers = await api.gpu_offers(cloud=spec.cloud or "SECURE")
+async def _prepare(
+    api: Provider,
+    spec: DeploySpec,
+    launch: Launch,
+    *,
+    offers: list[GpuOffer] | None = None,
+) -> list[Candidate]:
+    found = await _candidates(api, spec, launch, offers)
+    # Guards ride in the create bodies (RunPod's in-pod watchdog) and say who
+    # enforces them; the notes show before anything is created.
+    said = _guards.apply(spec, found)
+    for candidate in found:
+        candidate.notes = [*candidate.notes, *said]
+    return found
+
+
+async def _candidates(
+    api: Provider,
+    spec: DeploySpec,
+    launch: Launch,
+    offers: list[GpuOffer] | None,
+) -> list[Candidate]:
+    if offers is None:
+        offers = await api.gpu_offers(cloud=spec.cloud or "SECURE")
     wanted = [part.strip() for part in (spec.gpu or "").split(",") if part.strip()]
     if not wanted and not api.needs_gpu:
         return await api.prepare(spec, launch, [])
@@ -95,12 +117,30 @@ def check_capabilities(spec: DeploySpec) -> None:
 
 
 async def plan(session: Session, spec: DeploySpec) -> DeployPlan:
-    """What a deploy would send (the dry run); nothing is created."""
+    """What a deploy would send (the dry run); nothing is created.
+
+    Prices come from the kept catalog, so a dry run sends nothing. Only where
+    no catalog was ever read is the provider's catalog read, once (a read; it
+    creates nothing), and the plan says so.
+    """
+    from ._cost import prices
+
     check_capabilities(spec)
+    cloud = spec.cloud or "SECURE"
+    sheet = prices.kept_only(session, spec.provider, cloud)
     async with session.provider(spec.provider) as api:
+        read_now = sheet is None
+        if sheet is None:
+            sheet = await prices.fetch(session, api, cloud)
         launch = new_launch(spec)
-        candidates = await _prepare(api, spec, launch)
+        candidates = await _prepare(api, spec, launch, offers=sheet.offers)
     first = candidates[0]
+    label = sheet.label() + (
+        " (read now: no prices were kept, so this dry run read the catalog once)"
+        if read_now
+        else ""
+    )
+    first.notes = [label + ".", *first.notes]
     gpu = first.body.get("gpu", {})
     return DeployPlan(
         provider=spec.provider,
@@ -125,11 +165,14 @@ async def _check_name_free(session: Session, api: Provider, spec: DeploySpec) ->
     records = [r for r in session.store.records(spec.provider) if r.name == spec.name]
     taken = [r.remote_id or "pending" for r in records]
     if not api.reuses_ids:
+        listed = [
+            api.to_deployment(item, now=api.server_time())
+            for item in await api.list_tagged()
+        ]
+        session.remind(listed)  # the list was read anyway: nothing more is sent
         live = [
             found.id
-            for found in (
-                api.to_deployment(i, now=None) for i in await api.list_tagged()
-            )
+            for found in listed
             if found.state.is_live and found.name == spec.name
         ]
         for record in records:
@@ -151,10 +194,16 @@ async def deploy(
     """Create one deployment and, unless told not to, wait until it is reachable."""
     report = on_progress or (lambda _: None)
     check_capabilities(spec)
+    from ._cost import prices
+
     async with session.provider(spec.provider) as api:
         launch = new_launch(spec)
-        candidates = await _prepare(api, spec, launch)
+        sheet = await prices.fetch(session, api, spec.cloud or "SECURE")
+        candidates = await _prepare(api, spec, launch, offers=sheet.offers)
         await _check_name_free(session, api, spec)
+        # A real deploy is a first command too: where it read no list (it
+        # reads one only where ids are unique), it reminds of nothing.
+        session.remind([])
         first = candidates[0]
         price = (
             f"${first.price_per_hour:.2f}/h"
@@ -180,9 +229,15 @@ async def deploy(
             )
         for note in first.notes:
             report(Progress(phase="plan", message=note))
-        session.store.record_launch(spec.provider, launch.launch_id, spec.name)
+        limits = _guards.limits_of(spec)
+        details = {"guards": limits.as_dict()} if limits.any else None
+        session.store.record_launch(
+            spec.provider, launch.launch_id, spec.name, details
+        )
         remote = await _place(session, api, launch, candidates, report)
         session.store.set_remote(spec.provider, launch.launch_id, remote["id"])
+        if limits.any:
+            session.guard_check().ensure_running()
         deployment = api.to_deployment(remote, now=api.server_time())
         report(
             Progress(

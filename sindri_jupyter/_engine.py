@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -57,6 +58,41 @@ class Session:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     _store: Store | None = field(default=None, repr=False)
     _store_key: str | None = field(default=None, repr=False)
+    #: sentences for the user from work done on the side (guards, reminders)
+    notices: list[str] = field(default_factory=list, repr=False)
+    #: the first command that lists deployments has had its reminder
+    reminded: bool = field(default=False, repr=False)
+    _guard_check: Any = field(default=None, repr=False)
+    #: when guarded deployments were last checked (monotonic seconds)
+    last_guard_check: float = field(default=0.0, repr=False)
+    #: each provider's clock at its last list, for reports
+    server_now: dict[str, datetime] = field(default_factory=dict, repr=False)
+
+    def remind(self, deployments: list[Deployment]) -> None:
+        """Once per session, a line on what runs and bills, if anything does."""
+        if self.reminded:
+            return
+        self.reminded = True
+        from ._cost.views import reminder_line
+
+        line = reminder_line(deployments)
+        if line:
+            self.notices.append(line)
+
+    def take_notices(self) -> list[str]:
+        said, self.notices = self.notices, []
+        if self._guard_check is not None:
+            said += self._guard_check.messages
+            self._guard_check.messages = []
+        return said
+
+    def guard_check(self) -> Any:
+        """The kernel's background check of guarded deployments."""
+        from ._guards import BackgroundCheck
+
+        if self._guard_check is None:
+            self._guard_check = BackgroundCheck(self)
+        return self._guard_check
 
     # -- where things are ---------------------------------------------------------
     def endpoint(self, provider: str) -> Endpoint:
@@ -129,8 +165,11 @@ class Session:
 
     # -- catalog ------------------------------------------------------------------
     async def gpus(self, provider: str, *, cloud: str | None = None) -> list[GpuOffer]:
+        from ._cost import prices
+
         async with self.provider(provider) as api:
-            offers = await api.gpu_offers(cloud=cloud or self.settings.cloud)
+            sheet = await prices.current(self, api, cloud or self.settings.cloud)
+            offers = sheet.offers
         return sorted(
             offers, key=lambda o: (o.price(cloud) is None, o.price(cloud) or 0)
         )
@@ -143,18 +182,30 @@ class Session:
         for name in names:
             async with self.provider(name) as api:
                 found.extend(await self._status_of(api))
+        self.remind(found)
         return sorted(
             found, key=lambda d: (d.provider, str(d.created_at or ""), d.name)
         )
 
     async def _status_of(self, api: Provider) -> list[Deployment]:
+        from . import _guards
+
         store = self.store
         remote = await api.list_tagged()
         now = api.server_time()
+        if now is not None:
+            self.server_now[api.name] = now
         by_launch = {}
         for item in remote:
-            deployment = api.to_deployment(item, now=now)
+            deployment = _guards.to_deployment(api, item)
             by_launch[deployment.launch_id] = deployment
+        stopped = await _guards.enforce(self, api, list(by_launch.values()))
+        self.last_guard_check = time.monotonic()
+        for deployment_id, sentence, after in stopped:
+            self.notices.append(sentence)
+            for launch, deployment in by_launch.items():
+                if deployment.id == deployment_id and after is not None:
+                    by_launch[launch] = api.to_deployment(after, now=now)
         shown: list[Deployment] = []
         for record in store.records(api.name):
             deployment = by_launch.pop(record.launch_id, None)

@@ -61,7 +61,18 @@ def _deploy_options(options: argparse.Namespace) -> dict[str, Any]:
         "plan": options.plan,
         "cpu": options.cpu,
         "memory": options.memory,
+        "max_hours": options.max_hours,
+        "max_cost": options.max_cost,
+        "stop_when_idle": options.stop_when_idle,
     }
+
+
+def _notices() -> None:
+    """Sentences from work done on the side: guards that acted, the reminder."""
+    from ._redact import mask
+
+    for line in _api.session().take_notices():
+        print(mask(line))
 
 
 def _needs_gpu(provider: str | None) -> bool:
@@ -114,6 +125,8 @@ def _run_deploy(provider: str | None, values: dict[str, Any], dry_run: bool) -> 
     except KeyboardInterrupt:
         print(_interrupted(latest[0] if latest else None))
         return
+    finally:
+        _notices()
     _show_deployment(deployment)
 
 
@@ -131,13 +144,36 @@ def _interrupted(deployment: Deployment | None) -> str:
 
 
 def run_gpus(magics: Any, options: argparse.Namespace) -> None:
-    offers = _api.gpus(options.provider, cloud=options.cloud)
-    _show(offers._repr_html_(), str(offers))
+    if options.provider and options.only and options.provider != options.only:
+        raise InputError(
+            f"--provider {options.only} contradicts {options.provider}: name one.",
+            option="--provider",
+            value=options.only,
+        )
+    found = _api.gpu_table(
+        options.provider or options.only,
+        cloud=options.cloud,
+        min_memory=options.min_memory,
+        max_price=options.max_price,
+        count=options.count,
+    )
+    _show(found._repr_html_(), str(found))
 
 
 def run_status(magics: Any, options: argparse.Namespace) -> None:
-    deployments = _api.status(options.provider)
+    try:
+        deployments = _api.status(options.provider)
+    finally:
+        _notices()
     _show(deployments._repr_html_(), str(deployments))
+
+
+def run_cost(magics: Any, options: argparse.Namespace) -> None:
+    try:
+        report = _api.cost(options.provider, since=options.since)
+    finally:
+        _notices()
+    _show(report._repr_html_(), str(report))
 
 
 def run_connect(magics: Any, options: argparse.Namespace) -> None:
@@ -197,6 +233,7 @@ def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
             option="--speed",
             value=options.speed,
         )
+    epoch = _epoch(options) if options.epoch else None
     magics.sandbox = True
     from .providers import available
 
@@ -209,11 +246,28 @@ def run_sandbox(magics: Any, options: argparse.Namespace) -> None:
         if options.clock:
             body = {"mode": options.clock, "step": options.step, "speed": options.speed}
             _sandbox.control(endpoint, "POST", "clock", _without_none(body))
+        if epoch:
+            _sandbox.control(endpoint, "POST", "clock", {"epoch": epoch})
     said = " (reset: the emulators' deployments are gone)" if switch == "reset" else ""
     print(
         f"Sandbox on{said}: the built-in emulators stand in for the providers; "
         "no account needed, nothing here costs money."
     )
+
+
+def _epoch(options: argparse.Namespace) -> str:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(options.epoch.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"--epoch {options.epoch!r} is not an RFC 3339 time, such as "
+            "2026-06-01T09:00:00Z.",
+            option="--epoch",
+            value=options.epoch,
+        ) from None
+    return options.epoch
 
 
 def _without_none(body: dict[str, Any]) -> dict[str, Any]:

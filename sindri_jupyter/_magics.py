@@ -70,10 +70,20 @@ class Sindri(Magics):
     sandbox = Bool(
         None, allow_none=True, help="use the built-in emulators (None: env var)"
     ).tag(config=True)
+    max_hours = Float(
+        None, allow_none=True, help="stop deployments after this many running hours"
+    ).tag(config=True)
+    max_cost = Float(
+        None, allow_none=True, help="stop deployments once they cost this many USD"
+    ).tag(config=True)
+    stop_when_idle = Unicode(
+        None, allow_none=True, help="stop deployments idle this long, e.g. 30m"
+    ).tag(config=True)
 
     @observe(
         "default_provider", "image", "cloud", "disk_gb", "volume_gb",
         "ssh_key_path", "timeout_seconds", "sandbox",
+        "max_hours", "max_cost", "stop_when_idle",
     )  # fmt: skip
     def _settings_changed(self, change: Any) -> None:
         self._apply_settings()
@@ -85,6 +95,7 @@ class Sindri(Magics):
         for name in (
             "default_provider", "image", "cloud", "disk_gb", "volume_gb",
             "ssh_key_path", "timeout_seconds",
+            "max_hours", "max_cost", "stop_when_idle",
         ):  # fmt: skip
             setattr(settings, name, getattr(self, name))
         if self.sandbox is not None:

@@ -50,6 +50,10 @@ class DeploySpec(BaseModel):
     wait: bool = True
     spot: bool = False
     stop_after_seconds: float | None = None
+    # Cost guards (sindri_jupyter._guards): hours, dollars, idle seconds.
+    max_hours: float | None = None
+    max_cost: float | None = None
+    stop_when_idle_seconds: float | None = None
     # Northflank: where the service goes and its size (docs/northflank.md).
     project: str | None = None
     region: str | None = None
@@ -120,6 +124,8 @@ class Deployment(BaseModel):
     ports: list[str] = Field(default_factory=list)
     storage: str | None = None
     connection: Connection | None = None
+    #: the busiest GPU's utilisation in percent, where the provider reports it
+    gpu_util: float | None = None
 
     @property
     def ref(self) -> str:

@@ -27,6 +27,7 @@ from ._redact import register_secret
 logger = logging.getLogger("sindri_jupyter")
 
 EMULATED = ("runpod", "northflank")
+SEEDED_EPOCH = "2026-06-01T12:00:00Z"
 _START_TIMEOUT = 20.0
 
 
@@ -89,7 +90,9 @@ def ensure(
         "--port", "0", "--port-file", str(port_file),
     ]  # fmt: skip
     if seed is not None:
-        command += ["--seed", str(seed)]
+        # A seed fixes ids and addresses, and the clock's start, so that a
+        # notebook run twice shows the same times too.
+        command += ["--seed", str(seed), "--epoch", SEEDED_EPOCH]
     if speed is not None:
         command += ["--speed", str(speed)]
     environment = {**os.environ, "SINDRI_EMULATOR_API_KEYS": key}

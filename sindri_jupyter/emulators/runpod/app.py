@@ -16,6 +16,7 @@ from .._http import HttpError, NotJson, Problem, Request, Response, Route
 from .._validation import ContractSchemas, load_bundled
 from . import availability, billing
 from .catalog import Catalog
+from .container import Containers
 from .control import ControlRoutes
 from .pod_routes import PodRoutes
 from .pods import Pod
@@ -46,12 +47,15 @@ class RunPodApp(PodRoutes, ControlRoutes, ProviderApp):
         starting_seconds: float = 1.5,
         log_follow_seconds: float = 2.0,
         enforce_rate_limits: bool = False,
+        run_containers: bool = True,
     ) -> None:
         self.schemas = ContractSchemas(load_bundled(SPEC_FILE), uri="urn:runpod-v2")
         self.provisioning_seconds = provisioning_seconds
         self.starting_seconds = starting_seconds
         self.log_follow_seconds = log_follow_seconds
         self.enforce_rate_limits = enforce_rate_limits
+        self.run_containers = run_containers
+        self.containers: Containers | None = None
         super().__init__(clock=clock, seed=seed, api_keys=api_keys)
 
     def reset(self, seed: int | None) -> None:
@@ -61,9 +65,31 @@ class RunPodApp(PodRoutes, ControlRoutes, ProviderApp):
         self.billed: dict[str, Pod] = {}  # every pod ever created, for billing
         self.ssh_keys: list[str] = []
         self.limiter = RateLimiter()
+        if self.containers is not None:
+            self.containers.close()
+        self.containers = Containers(self.clock) if self.run_containers else None
 
     def health(self) -> dict[str, Any]:
         return {"pods": len(self.pods)}
+
+    def build_pod(self, *args: Any, **kwargs: Any) -> Pod:
+        """A new pod whose boots run its container's command (see `container`)."""
+        pod = super().build_pod(*args, **kwargs)
+        pod.container = self.containers
+        return pod
+
+    def authenticate(self, request: Request) -> bool:
+        """The account's keys, or a pod's own key for that pod's paths only."""
+        if super().authenticate(request):
+            return True
+        if self.containers is None:
+            return False
+        scheme, _, token = (request.header("authorization") or "").partition(" ")
+        pod_id = self.containers.pod_of_key(token.strip())
+        if scheme.lower() != "bearer" or pod_id is None:
+            return False
+        own = f"/v2/pods/{pod_id}"
+        return request.path == own or request.path.startswith(own + "/")
 
     def routes(self) -> list[Route]:
         return [
@@ -102,6 +128,9 @@ class RunPodApp(PodRoutes, ControlRoutes, ProviderApp):
         return (request.header("authorization") or "").partition(" ")[2].strip()
 
     def handle(self, request: Request) -> Response:
+        host = request.header("host")
+        if self.containers is not None and host and not self.containers.base_url:
+            self.containers.base_url = f"http://{host}"
         if request.authorized and self.enforce_rate_limits:
             with self.lock:
                 exhausted = self.limiter.exhausted(self.token(request), request.now)

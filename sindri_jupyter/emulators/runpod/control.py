@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._control import PREFIX, body_object
 from .._http import HttpError, Request, Response, Route
@@ -22,6 +22,9 @@ class ControlRoutes:
             Route("GET", f"{PREFIX}/catalog", self.control_get_catalog),
             Route("POST", f"{PREFIX}/catalog", self.control_set_price),
             Route("POST", f"{PREFIX}/pods/{{id}}/delete", self.control_delete_pod),
+            Route("GET", f"{PREFIX}/pods/{{id}}/container", self.control_container),
+            Route("POST", f"{PREFIX}/pods/{{id}}/container", self.control_set_container),
+            Route("POST", f"{PREFIX}/pods/{{id}}/gpu", self.control_set_gpu),
         ]
 
     def control_get_stock(self: RunPodApp, request: Request) -> Response:
@@ -73,3 +76,42 @@ class ControlRoutes:
             raise HttpError(404, f"pod {request.params['id']!r} not found")
         self.terminate(pod, self.clock.now())
         return Response.json(200, {"deleted": pod.id})
+
+    # -- what runs inside a pod (see container.py) ---------------------------------
+
+    def _containers(self: RunPodApp, request: Request) -> tuple[str, Any]:
+        pod_id = request.params["id"]
+        if pod_id not in self.billed:
+            raise HttpError(404, f"pod {pod_id!r} not found")
+        if self.containers is None:
+            raise HttpError(409, "this emulator runs no containers")
+        return pod_id, self.containers
+
+    def control_container(self: RunPodApp, request: Request) -> Response:
+        pod_id, containers = self._containers(request)
+        return Response.json(200, containers.describe(pod_id))
+
+    def control_set_container(self: RunPodApp, request: Request) -> Response:
+        pod_id, containers = self._containers(request)
+        body = body_object(request, required=True)
+        works = body.get("runpodctl")
+        if not isinstance(works, bool):
+            raise HttpError(400, "runpodctl must be true or false")
+        containers.runpodctl_works[pod_id] = works
+        return Response.json(200, containers.describe(pod_id))
+
+    def control_set_gpu(self: RunPodApp, request: Request) -> Response:
+        pod_id, containers = self._containers(request)
+        body = body_object(request, required=True)
+        util = body.get("util")
+        count = self.billed[pod_id].gpu["count"]
+        if isinstance(util, int) and not isinstance(util, bool):
+            util = [util] * count
+        if (
+            not isinstance(util, list)
+            or len(util) != count
+            or not all(isinstance(u, int) and 0 <= u <= 100 for u in util)
+        ):
+            raise HttpError(400, f"util must be 0-100, or a list of {count} of them")
+        containers.gpu_util[pod_id] = util
+        return Response.json(200, containers.describe(pod_id))

@@ -102,6 +102,8 @@ class Pod:
     last_started_at: datetime | None = None
     segments: list[Segment] = field(default_factory=list)
     logs: LogBook = field(default_factory=LogBook)
+    #: runs the container's command for real (`container.Containers`), if set
+    container: Any = field(default=None, repr=False)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -116,18 +118,24 @@ class Pod:
             self.machine_at = boot.machine_at
         self.bill(boot.requested_at)
         self.logs.boot(self, boot)
+        if self.container is not None:
+            self.container.boot(self, boot)
 
     def stop(self, now: datetime) -> None:
         self.remember_start(now)
         self.boot = None
         self.bill(now)
         self.logs.stopped(now)
+        if self.container is not None:
+            self.container.halt(self.id)
 
     def terminate(self, now: datetime) -> None:
         self.remember_start(now)
         self.boot = None
         self.close_segment(now)
         self.logs.terminated(now)
+        if self.container is not None:
+            self.container.forget(self.id)
 
     def remember_start(self, now: datetime) -> None:
         if self.boot is not None and self.boot.status(now) == "RUNNING":
@@ -200,6 +208,11 @@ class Pod:
         }
         return body
 
+    def gpu_util(self) -> list[int]:
+        """Per-GPU utilisation: what a test set, else idle."""
+        found = self.container.gpu_util.get(self.id) if self.container else None
+        return list(found or [0] * self.gpu["count"])
+
     def proxy_endpoint(self) -> dict:
         user = self.proxy_username
         return {
@@ -238,9 +251,10 @@ class Pod:
                 {"private": number, "public": public, "type": protocol, "ip": address}
             )
         uptime = int((now - self.boot.running_at).total_seconds())
+        util = self.gpu_util()
         return {
             "uptime": uptime,
-            "gpus": [{"util": 0, "memoryUtil": 0} for _ in range(self.gpu["count"])],
+            "gpus": [{"util": value, "memoryUtil": 0} for value in util],
             "cpu": {"util": 0},
             "memory": {"util": 0},
             "ports": ports,

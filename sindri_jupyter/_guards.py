@@ -1,0 +1,321 @@
+"""Guards that stop runaway deployments: ``--max-hours``, ``--max-cost``, idle.
+
+On RunPod a limit is enforced inside the pod, so it holds when the kernel, the
+laptop or the network is gone: a small watchdog starts with the pod's own start
+script (RunPod images' ``/start.sh``, so SSH and Jupyter still start) and stops
+the pod with ``runpodctl``, or with the REST call where ``runpodctl`` fails. It
+uses the pod's own ``RUNPOD_POD_ID`` and ``RUNPOD_API_KEY``; no key is ever put
+in the request. The watchdog counts from its own start, so it restarts with the
+pod. For an image whose start command the library cannot know, and on
+Northflank, only the kernel enforces the limit, and the user is told so.
+
+The kernel also enforces every limit while it runs: each status read checks the
+guarded deployments it sees, and a background check repeats that every
+``CHECK_SECONDS`` while guarded deployments live.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ._errors import InputError
+
+if TYPE_CHECKING:
+    from ._engine import Session
+    from ._models import Deployment, DeploySpec
+    from .providers._base import Candidate, Provider
+
+logger = logging.getLogger("sindri_jupyter")
+
+#: under this GPU utilisation (percent) a GPU counts as idle
+IDLE_PERCENT = 5
+#: how often the in-pod watchdog looks, in seconds
+WATCHDOG_SECONDS = 60
+#: how often the kernel's background check looks, in wall seconds
+CHECK_SECONDS = 60.0
+#: images whose start script is known, by name prefix
+KNOWN_START_SCRIPTS = {"runpod/": "/start.sh"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the user allowed one deployment; ``None`` means no limit."""
+
+    max_hours: float | None = None
+    max_cost: float | None = None
+    idle_seconds: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in asdict(self).values())
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_hours is not None:
+            parts.append(f"--max-hours {self.max_hours:g}")
+        if self.max_cost is not None:
+            parts.append(f"--max-cost {self.max_cost:g}")
+        if self.idle_seconds is not None:
+            parts.append(f"--stop-when-idle {_duration(self.idle_seconds)}")
+        return ", ".join(parts)
+
+    def seconds_allowed(self, rate_per_hour: float | None) -> float | None:
+        """Running seconds until the first of max-hours and max-cost is reached."""
+        found = []
+        if self.max_hours is not None:
+            found.append(self.max_hours * 3600)
+        if self.max_cost is not None and rate_per_hour:
+            found.append(self.max_cost / rate_per_hour * 3600)
+        return min(found) if found else None
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def check_limit(value: Any, option: str) -> float | None:
+    """A positive number of hours or dollars, or None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise InputError(
+            f"{option} {value!r} must be a number greater than zero.",
+            option=option,
+            value=value,
+        )
+    return number
+
+
+def limits_of(spec: DeploySpec) -> Limits:
+    return Limits(spec.max_hours, spec.max_cost, spec.stop_when_idle_seconds)
+
+
+def start_script(image: str | None) -> str | None:
+    """The image's own start script, where the library knows it."""
+    for prefix, script in KNOWN_START_SCRIPTS.items():
+        if (image or "").startswith(prefix):
+            return script
+    return None
+
+
+# -- the in-pod watchdog (RunPod) ---------------------------------------------------
+def watchdog_script(limits: Limits, rate_per_hour: float | None) -> str:
+    """Bash that stops this pod once a limit is reached; no single quotes in it."""
+    allowed = limits.seconds_allowed(rate_per_hour)
+    lines = [
+        "# sindri-jupyter watchdog: stops this pod when a limit is reached",
+        f"limit={int(allowed) if allowed is not None else ''}",
+        f"idle_limit={int(limits.idle_seconds) if limits.idle_seconds else ''}",
+        "started=$(date +%s); idle_since=",
+        f"while sleep {WATCHDOG_SECONDS}; do",
+        " now=$(date +%s); why=",
+        ' if [ -n "$limit" ] && [ $((now - started)) -ge "$limit" ]; then',
+        "  why=limit; fi",
+        ' if [ -n "$idle_limit" ]; then',
+        "  busiest=$(nvidia-smi --query-gpu=utilization.gpu"
+        " --format=csv,noheader,nounits | sort -n | tail -n 1)",
+        # Unknown utilisation counts as busy: never stop a pod on a broken probe.
+        f'  if [ "${{busiest:-100}}" -lt {IDLE_PERCENT} ]; then',
+        "   idle_since=${idle_since:-$now}; else idle_since=; fi",
+        '  if [ -n "$idle_since" ] && [ $((now - idle_since)) -ge "$idle_limit" ];',
+        "  then why=idle; fi",
+        " fi",
+        ' if [ -n "$why" ]; then echo "stopping the pod: $why";',
+        '  runpodctl stop pod "$RUNPOD_POD_ID" || curl -fsS -X POST'
+        ' -H "Authorization: Bearer $RUNPOD_API_KEY"'
+        ' -H "Content-Type: application/json" -d "{\\"action\\":\\"stop\\"}"'
+        ' "https://api.runpod.io/v2/pods/$RUNPOD_POD_ID/action"; fi',
+        "done",
+    ]
+    return "\n".join(lines)
+
+
+def start_command(script: str, image_start: str) -> str:
+    """``args`` that start the watchdog in the background, then the image's own start."""
+    assert "'" not in script
+    return (
+        f"bash -c '({script}\n) > ${{TMPDIR:-/tmp}}/sindri-watchdog.log 2>&1 & "
+        f"exec {image_start}'"
+    )
+
+
+def apply(spec: DeploySpec, candidates: list[Candidate]) -> list[str]:
+    """Put the watchdog in each RunPod create body; sentences on who enforces."""
+    limits = limits_of(spec)
+    if not limits.any:
+        return []
+    said = limits.describe()
+    if spec.provider != "runpod":
+        return [
+            f"{said}: {spec.provider} has no way to stop a service from inside, so "
+            "only this kernel enforces the limit, and only while it runs."
+        ]
+    image_start = start_script(spec.image)
+    if image_start is None:
+        return [
+            f"{said}: the start command of image {spec.image!r} is unknown, so no "
+            "watchdog can run in the pod without replacing it; only this kernel "
+            "enforces the limit, and only while it runs."
+        ]
+    for candidate in candidates:
+        script = watchdog_script(limits, candidate.price_per_hour)
+        candidate.body["args"] = start_command(script, image_start)
+    return [
+        f"{said}: a watchdog inside the pod stops it (it keeps its volume), even "
+        f"with this kernel gone; it runs before {image_start}, so SSH and Jupyter "
+        "start as usual. This kernel also checks while it runs."
+    ]
+
+
+# -- the kernel's side ---------------------------------------------------------------
+@dataclass
+class _Seen:
+    idle_since: datetime | None = None
+
+
+_idle: dict[tuple[str, str], _Seen] = {}
+
+
+def verdict(
+    limits: Limits, deployment: Deployment, *, billed_hours: float | None = None
+) -> str | None:
+    """Why this deployment must stop now, or None."""
+    from ._models import State
+
+    if deployment.state not in (State.RUNNING, State.READY):
+        return None
+    hours = billed_hours
+    if hours is None and deployment.uptime_seconds is not None:
+        hours = deployment.uptime_seconds / 3600
+    limit = limits.max_hours
+    if hours is not None and limit is not None and hours >= limit:
+        return f"it ran {hours:.2f} h of --max-hours {limit:g}"
+    spent = (hours or 0.0) * deployment.cost_per_hour
+    if limits.max_cost is not None and spent >= limits.max_cost:
+        return f"it cost ${spent:.2f} of --max-cost {limits.max_cost:g}"
+    return _idle_verdict(limits, deployment)
+
+
+def _idle_verdict(limits: Limits, deployment: Deployment) -> str | None:
+    key = (deployment.provider, deployment.id)
+    util = deployment.gpu_util
+    if limits.idle_seconds is None or util is None or deployment.as_of is None:
+        return None
+    seen = _idle.setdefault(key, _Seen())
+    if util >= IDLE_PERCENT:
+        seen.idle_since = None
+        return None
+    seen.idle_since = seen.idle_since or deployment.as_of
+    idle = (deployment.as_of - seen.idle_since).total_seconds()
+    if idle >= limits.idle_seconds:
+        return f"its GPU was idle for {_duration(idle)}"
+    return None
+
+
+async def enforce(
+    session: Session, api: Provider, deployments: list[Deployment]
+) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """Stop every guarded deployment past its limit.
+
+    Returns ``(id, sentence, what the provider answered)`` per stop.
+    """
+    said = []
+    for deployment in deployments:
+        record = session.store.by_remote(api.name, deployment.id)
+        guards = (record.details or {}).get("guards") if record else None
+        if not guards:
+            continue
+        limits = Limits(**guards)
+        why = verdict(limits, deployment)
+        if why is None:
+            continue
+        after = await api.stop(deployment.id)
+        sentence = (
+            f"Stopped {deployment.ref} (id {deployment.id}): {why}. Its volume is kept."
+        )
+        said.append((deployment.id, sentence, after))
+    return said
+
+
+class BackgroundCheck:
+    """Checks guarded deployments every ``CHECK_SECONDS`` while the kernel runs."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.messages: list[str] = []
+
+    def ensure_running(self) -> None:
+        self.session.last_guard_check = time.monotonic()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._loop, name="sindri-guards", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        from . import _api, _sync
+
+        while not self._stop.wait(CHECK_SECONDS / 4):
+            if _api._session is not self.session:
+                return  # a newer session took over; its own check runs
+            # Every status read checks too: look only after a quiet minute.
+            if time.monotonic() - self.session.last_guard_check < CHECK_SECONDS:
+                continue
+            self.session.last_guard_check = time.monotonic()
+            guarded = [
+                r
+                for r in self.session.store.records()
+                if (r.details or {}).get("guards") and r.remote_id
+            ]
+            if not guarded:
+                return
+            try:
+                self.messages += _sync.run(lambda emit, now=guarded: self._check(now))
+            except Exception:  # a failed check retries next round
+                logger.warning("the guard check failed; retrying", exc_info=True)
+
+    async def _check(self, guarded: list[Any]) -> list[str]:
+        said: list[str] = []
+        for provider in sorted({r.provider for r in guarded}):
+            async with self.session.provider(provider) as api:
+                found = []
+                for record in guarded:
+                    if record.provider != provider:
+                        continue
+                    remote = await api.get(record.remote_id)
+                    if remote is not None:
+                        found.append(to_deployment(api, remote))
+                stopped = await enforce(self.session, api, found)
+                said += [sentence for _, sentence, _ in stopped]
+        return said
+
+
+def to_deployment(api: Provider, remote: dict[str, Any]) -> Deployment:
+    """The deployment, with its busiest GPU's utilisation where the runtime says."""
+    deployment = api.to_deployment(remote, now=api.server_time())
+    gpus = ((remote.get("runtime") or {}).get("gpus")) or []
+    utils = [g.get("util") for g in gpus if isinstance(g, dict)]
+    if utils and all(isinstance(u, int | float) for u in utils):
+        deployment = deployment.model_copy(update={"gpu_util": max(utils)})
+    return deployment

@@ -1,0 +1,306 @@
+"""Guards proven on the emulator's clock, with the in-pod watchdog really running.
+
+The RunPod emulator runs each pod's start command in bash, with stand-ins for
+the image's start script, runpodctl, curl, nvidia-smi and a sleep and date that
+follow its virtual clock. Nothing here reads a limit from a pod's env: the pod
+stops because the watchdog the library put in its start command stopped it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import httpx
+import pytest
+
+import sindri_jupyter as sj
+from sindri_jupyter._guards import WATCHDOG_SECONDS
+
+BOOT_SECONDS = 3  # past the emulator's 2.5 s of PROVISIONING and STARTING
+
+
+@pytest.fixture
+def manual(control):
+    control.set_clock(mode="manual")
+    return control
+
+
+def pod_status(server, key: str, pod_id: str) -> str:
+    reply = httpx.get(
+        f"{server.base_url}/v2/pods/{pod_id}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    return reply.json()["status"]
+
+
+def events(control, pod_id: str) -> list[str]:
+    boots = control.call("GET", f"pods/{pod_id}/container")["boots"]
+    return [line for boot in boots for line in boot["events"]]
+
+
+def wait_for(check, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def count(control, pod_id: str, word: str) -> int:
+    return sum(word in line for line in events(control, pod_id))
+
+
+def step(control, pod_id: str, seconds: float, word: str = "sleep") -> None:
+    """Advance the clock, then wait until the watchdog has looked again."""
+    before = count(control, pod_id, word)
+    control.advance(seconds)
+    wait_for(
+        lambda: count(control, pod_id, word) > before or stopped(control, pod_id),
+        f"a new {word!r}",
+    )
+
+
+def stopped(control, pod_id: str) -> bool:
+    boots = control.call("GET", f"pods/{pod_id}/container")["boots"]
+    return not boots[-1]["running"] and boots[-1]["exitCode"] is not None
+
+
+def boot(control, pod_id: str) -> None:
+    control.advance(BOOT_SECONDS)
+    wait_for(lambda: count(control, pod_id, "sleep") >= 1, "the watchdog's sleep")
+
+
+def test_max_hours_stops_the_pod_after_an_hour_with_the_deploying_kernel_gone(
+    runpod_emulator, manual, runpod_key, tmp_path
+):
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        from sindri_jupyter import _api
+        from sindri_jupyter._config import Endpoint
+        from sindri_jupyter._engine import Session
+        import sindri_jupyter as sj
+
+        endpoint = Endpoint(
+            "runpod", os.environ["URL"], os.environ["KEY"], sandbox=True
+        )
+        _api._session = Session(endpoints={"runpod": endpoint})
+        _api._session.settings.ssh_key_path = "/nonexistent/id.pub"
+        pod = sj.deploy("runpod", gpu="L40", name="hourly", max_hours=1, wait=False)
+        print(pod.id, flush=True)
+        time.sleep(600)
+        """
+    )
+    environment = {
+        **os.environ,
+        "URL": runpod_emulator.base_url,
+        "KEY": runpod_key,
+        "SINDRI_JUPYTER_DATA_DIR": str(tmp_path / "other-kernel"),
+    }
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pod_id = kernel.stdout.readline().strip()
+        assert pod_id, "the deploying process printed no pod id"
+    finally:
+        kernel.kill()
+        kernel.wait()
+    boot(manual, pod_id)
+    step(manual, pod_id, 3600 - WATCHDOG_SECONDS)
+    assert pod_status(runpod_emulator, runpod_key, pod_id) == "RUNNING"
+    manual.advance(WATCHDOG_SECONDS)
+    wait_for(
+        lambda: pod_status(runpod_emulator, runpod_key, pod_id) == "EXITED",
+        "the pod to stop",
+    )
+    seen = events(manual, pod_id)
+    assert any("start.sh ran: started jupyter" in line for line in seen)
+    assert any(f"runpodctl stop pod {pod_id}" in line for line in seen)
+    stops = [
+        r
+        for r in manual.requests()
+        if r["path"] == f"/v2/pods/{pod_id}/action" and r["body"] == {"action": "stop"}
+    ]
+    assert len(stops) == 1 and stops[0]["status"] == 200
+
+
+def test_max_cost_2_on_a_50_cent_pod_stops_it_at_four_hours(
+    session, runpod_emulator, manual, runpod_key
+):
+    manual.set_price("NVIDIA L40", secure=0.5)
+    pod = sj.deploy("runpod", gpu="L40", name="budget", max_cost=2, wait=False)
+    assert pod.cost_per_hour == 0.5
+    boot(manual, pod.id)
+    step(manual, pod.id, 4 * 3600 - WATCHDOG_SECONDS)
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
+    manual.advance(WATCHDOG_SECONDS)
+    wait_for(
+        lambda: pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED",
+        "the pod to stop",
+    )
+    billed = manual.call("GET", "health")  # the emulator is still up
+    assert billed["ok"]
+
+
+@pytest.mark.parametrize(("util", "expected"), [(0, True), (50, False)])
+def test_stop_when_idle_30m_stops_an_idle_pod_and_spares_a_busy_one(
+    session, runpod_emulator, manual, runpod_key, util, expected
+):
+    pod = sj.deploy("runpod", gpu="L40", name="idle", stop_when_idle="30m", wait=False)
+    manual.call("POST", f"pods/{pod.id}/gpu", {"util": util})
+    boot(manual, pod.id)
+    # Five minutes a step: the watchdog looks once per step (its sleep is a minute).
+    idle_minutes = 0
+    while idle_minutes < 40 and not stopped(manual, pod.id):
+        step(manual, pod.id, 300)
+        idle_minutes += 5
+    if expected:
+        wait_for(
+            lambda: pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED",
+            "the idle pod to stop",
+        )
+        # The first look at 0% starts the count; 30 minutes later it stops.
+        assert 30 <= idle_minutes <= 40
+    else:
+        time.sleep(0.3)
+        assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
+
+
+def test_the_watchdog_falls_back_to_the_rest_call_without_runpodctl(
+    session, runpod_emulator, manual, runpod_key
+):
+    pod = sj.deploy("runpod", gpu="L40", name="fallback", max_hours=0.5, wait=False)
+    manual.call("POST", f"pods/{pod.id}/container", {"runpodctl": False})
+    boot(manual, pod.id)
+    manual.advance(1800)
+    wait_for(
+        lambda: pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED",
+        "the pod to stop",
+    )
+    seen = events(manual, pod.id)
+    assert any("not installed" in line for line in seen)
+    assert any(f"curl POST /v2/pods/{pod.id}/action" in line for line in seen)
+
+
+def test_the_pods_key_never_shows_and_works_only_for_its_own_pod(
+    session, runpod_emulator, manual, runpod_key
+):
+    pod = sj.deploy("runpod", gpu="L40", name="keyed", max_hours=1, wait=False)
+    other = sj.deploy("runpod", gpu="L40", name="other", wait=False)
+    env = httpx.get(
+        f"{runpod_emulator.base_url}/v2/pods/{pod.id}",
+        headers={"Authorization": f"Bearer {runpod_key}"},
+    ).json()["env"]
+    assert "RUNPOD_API_KEY" not in env
+    assert "$RUNPOD_API_KEY" in pod_body_args(manual)
+    containers = runpod_emulator.app.containers
+    key = containers.key_for(pod.id)
+    assert key not in str(manual.call("GET", f"pods/{pod.id}/container"))
+    mine = httpx.get(
+        f"{runpod_emulator.base_url}/v2/pods/{pod.id}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    theirs = httpx.get(
+        f"{runpod_emulator.base_url}/v2/pods/{other.id}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert (mine.status_code, theirs.status_code) == (200, 401)
+
+
+def pod_body_args(control) -> str:
+    [create] = [
+        r
+        for r in control.requests()
+        if r["method"] == "POST" and r["path"] == "/v2/pods"
+    ][:1]
+    return create["body"]["args"]
+
+
+def test_an_image_with_an_unknown_start_command_is_guarded_by_the_kernel_only(
+    session, runpod_emulator, manual, runpod_key
+):
+    said: list[str] = []
+    pod = sj.deploy(
+        "runpod",
+        gpu="L40",
+        name="custom",
+        image="ghcr.io/me/trainer:1",
+        max_hours=1,
+        wait=False,
+        on_progress=lambda p: said.append(p.message),
+    )
+    assert any("only this kernel enforces the limit" in line for line in said)
+    [create] = [
+        r
+        for r in manual.requests()
+        if r["method"] == "POST" and r["path"] == "/v2/pods"
+    ]
+    assert "args" not in create["body"]
+    manual.advance(BOOT_SECONDS)
+    wait_for(lambda: count(manual, pod.id, "image default command ran"), "its start")
+    manual.advance(3600)
+    listed = sj.status()  # the kernel checks what it lists
+    assert [d.state.value for d in listed] == ["stopped"]
+    notices = session.take_notices()
+    assert any("--max-hours 1" in line and "Stopped" in line for line in notices)
+
+
+def test_northflank_guards_are_said_to_hold_only_while_a_kernel_runs(session):
+    from sindri_jupyter._guards import Limits, apply
+    from sindri_jupyter._models import DeploySpec
+
+    spec = DeploySpec(provider="northflank", name="nf", max_cost=3.0)
+    [sentence] = apply(spec, [])
+    assert "only this kernel enforces the limit, and only while it runs" in sentence
+    assert Limits(max_cost=3.0).seconds_allowed(1.5) == 7200
+
+
+def test_config_defaults_put_a_watchdog_in_every_deploy(
+    shell, session, control, capsys
+):
+    shell.run_line_magic("config", "Sindri.max_hours = 2")
+    shell.run_line_magic("config", "Sindri.stop_when_idle = '45m'")
+    try:
+        shell.run_line_magic("sindri", "deploy runpod --gpu L40 --name c --dry-run")
+    finally:
+        shell.run_line_magic("config", "Sindri.max_hours = None")
+        shell.run_line_magic("config", "Sindri.stop_when_idle = None")
+    out = capsys.readouterr().out
+    assert "--max-hours 2, --stop-when-idle 45m" in out
+    assert "limit=7200" in out and "idle_limit=2700" in out
+    assert "exec /start.sh" in out
+
+
+def test_the_kernel_checks_in_the_background_while_it_runs(
+    session, runpod_emulator, manual, runpod_key, monkeypatch
+):
+    from sindri_jupyter import _guards
+
+    monkeypatch.setattr(_guards, "CHECK_SECONDS", 0.2)
+    pod = sj.deploy(
+        "runpod", gpu="L40", name="bg", image="ghcr.io/me/x:1", max_cost=1, wait=False
+    )
+    manual.advance(BOOT_SECONDS + 3600)  # $0.99/h × 1 h of running: not yet $1
+    time.sleep(1.0)
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
+    manual.advance(120)
+    wait_for(
+        lambda: pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED",
+        "the kernel's background check to stop it",
+    )
+    said: list[str] = []
+    wait_for(
+        lambda: said.extend(session.take_notices()) or said, "the kernel's sentence"
+    )
+    assert any("--max-cost 1" in line for line in said)
+    session.guard_check().close()
