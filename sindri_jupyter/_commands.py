@@ -182,6 +182,13 @@ def _one(name: str, summary: str) -> Callable[[], _Parser]:
     return build
 
 
+def _login() -> _Parser:
+    parser = _new("login", "Save a provider key (hidden prompt) in the keyring.")
+    parser.add_argument("provider", choices=PROVIDER_CHOICES)
+    parser.add_argument("--forget", action="store_true", help="remove the saved key")
+    return parser
+
+
 def _sandbox() -> _Parser:
     parser = _new("sandbox", "Use the built-in emulators instead of the real APIs.")
     parser.add_argument(
@@ -258,6 +265,7 @@ BUILDERS: dict[str, Callable[[], _Parser]] = {
     "pause": _one("pause", "Pause, where the provider has a pause distinct from stop."),
     "destroy": _one("destroy", "Delete it and its volume; asks first."),
     "sandbox": _sandbox,
+    "login": _login,
     "doctor": _doctor,
     "ssh-config": _ssh_config,
     "panel": _panel,

@@ -73,14 +73,25 @@ def data_dir() -> Path:
     return path
 
 
+def api_key(provider: str) -> str | None:
+    """The key from the environment, else the one ``%sindri login`` saved."""
+    key = os.environ.get(PROVIDER_KEY_ENV[provider], "").strip()
+    if key:
+        return key
+    from ._credentials import stored_key
+
+    return stored_key(provider)
+
+
 def real_endpoint(provider: str) -> Endpoint:
-    """The provider's real API, with the key from the environment."""
+    """The provider's real API, with the user's key."""
     variable = PROVIDER_KEY_ENV[provider]
-    key = os.environ.get(variable, "").strip()
+    key = api_key(provider)
     if not key:
         raise NotConfiguredError(
-            f"No {provider} key is set: set {variable}, or try everything offline "
-            "in the sandbox (`%sindri sandbox on`, or SINDRI_JUPYTER_SANDBOX=1)."
+            f"No {provider} key is set: set {variable} or run `%sindri login "
+            f"{provider}`, or try everything offline in the sandbox (`%sindri "
+            "sandbox on`, or SINDRI_JUPYTER_SANDBOX=1)."
         )
     return Endpoint(provider, PROVIDER_URL[provider], key, sandbox=False)
 

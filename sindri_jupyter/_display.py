@@ -209,10 +209,19 @@ def _status_summary(deployments: list[Deployment]) -> str:
     ]
     rate = sum(d.cost_per_hour for d in running)
     spent = sum(d.spent or 0.0 for d in running)
-    return (
+    said = (
         f"{len(running)} of {len(deployments)} billing compute (pending, running or "
         f"ready); burn rate {money(rate, '/h')}, {money(spent)} so far (estimates)."
     )
+    for deployment in deployments:
+        if deployment.detail in ("found by its tag", "its launch tag is gone"):
+            # Reconciled: tell the user, and how to be rid of it if unwanted.
+            said += (
+                f"\n{deployment.ref} (id {deployment.id}) was {deployment.detail}: "
+                "it is tracked now; `%sindri destroy "
+                f"{deployment.id}` removes it."
+            )
+    return said
 
 
 def status_text(deployments: list[Deployment]) -> str:

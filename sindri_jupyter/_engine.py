@@ -116,16 +116,12 @@ class Session:
             return [p for p in available() if p in self.endpoints]
         if self.settings.sandbox_on:
             return [p for p in available() if p in _sandbox.EMULATED]
-        found = [
-            p
-            for p in available()
-            if _config.os.environ.get(_config.PROVIDER_KEY_ENV[p], "").strip()
-        ]
+        found = [p for p in available() if _config.api_key(p)]
         if not found:
             raise NotConfiguredError(
-                "No provider key is set: set RUNPOD_API_KEY or NORTHFLANK_API_TOKEN, "
-                "or try everything offline in the sandbox (`%sindri sandbox on`, or "
-                "SINDRI_JUPYTER_SANDBOX=1)."
+                "No provider key is set: set RUNPOD_API_KEY or NORTHFLANK_API_TOKEN "
+                "(or `%sindri login runpod`), or try everything offline in the "
+                "sandbox (`%sindri sandbox on`, or SINDRI_JUPYTER_SANDBOX=1)."
             )
         return found
 

@@ -9,7 +9,7 @@ import argparse
 import contextlib
 from typing import Any
 
-from . import _api, _display, _sandbox
+from . import _api, _config, _display, _sandbox
 from ._errors import InputError
 from ._models import Deployment, Progress
 
@@ -301,3 +301,28 @@ def run_panel(magics: Any, options: argparse.Namespace) -> Any:
     from ._panel import Panel
 
     return Panel()
+
+
+def run_login(magics: Any, options: argparse.Namespace) -> None:
+    from . import _credentials
+
+    if options.forget:
+        removed = _credentials.forget_key(options.provider)
+        print(
+            f"Removed the saved {options.provider} key."
+            if removed
+            else f"No {options.provider} key was saved."
+        )
+        return
+    import getpass
+
+    try:
+        key = getpass.getpass(f"{options.provider} API key (hidden): ").strip()
+    except (EOFError, RuntimeError, NotImplementedError):
+        raise InputError(
+            "Cannot prompt for a key here: set "
+            f"{_config.PROVIDER_KEY_ENV[options.provider]} instead."
+        ) from None
+    if not key:
+        raise InputError("No key was typed; nothing was saved.")
+    print(_credentials.save_key(options.provider, key))

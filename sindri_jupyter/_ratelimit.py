@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 import httpx
@@ -245,3 +246,30 @@ class Pacer:
             interval = min(self.transition_cap, self._interval * self.GROWTH)
         self._interval = interval
         return self.budget.stretch(interval) if self.budget else interval
+
+
+def stretched(session: Any, seconds: float) -> float:
+    """A background pause, stretched to fit every configured provider's budget.
+
+    Pacing is advice: where a budget cannot be read, the pause stays as asked.
+    """
+    import asyncio
+    import logging
+
+    longest = seconds
+    try:
+        for provider in session.configured():
+            endpoint = session.endpoint(provider)
+            budget = Budget(
+                session.store,
+                provider,
+                account_of(endpoint.api_key),
+                server_now=lambda: None,
+                sleep=asyncio.sleep,
+            )
+            longest = max(longest, budget.stretch(seconds))
+    except Exception:  # noqa: BLE001 - pacing must never stop a refresh
+        logging.getLogger("sindri_jupyter").debug(
+            "could not read the request budget", exc_info=True
+        )
+    return longest

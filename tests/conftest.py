@@ -19,6 +19,8 @@ REAL_KEYS = ("RUNPOD_API_KEY", "NORTHFLANK_API_TOKEN", "NF_API_TOKEN")
 for _variable in REAL_KEYS:
     os.environ.pop(_variable, None)
 os.environ["SINDRI_JUPYTER_LOOPBACK_ONLY"] = "1"
+# Never touch the developer's real keyring from a test.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("SINDRI_JUPYTER_SANDBOX", None)
 
 _connect = socket.socket.connect
@@ -64,6 +66,7 @@ def fresh_data_dir(tmp_path, monkeypatch):
     """Each test gets its own store and sandbox folder."""
     folder = tmp_path / "sindri-data"
     monkeypatch.setenv("SINDRI_JUPYTER_DATA_DIR", str(folder))
+    monkeypatch.setenv("SINDRI_JUPYTER_CONFIG_DIR", str(tmp_path / "sindri-config"))
     for variable in REAL_KEYS:
         monkeypatch.delenv(variable, raising=False)
     yield folder

@@ -280,6 +280,11 @@ def test_a_lost_store_is_rebuilt_from_the_tags(session, control, fresh_data_dir)
     for path in fresh_data_dir.glob("deployments.sqlite3*"):
         path.unlink()
     session._store = None
-    [found] = sj.status()
+    listed = sj.status()
+    [found] = listed
     assert found.id == deployment.id and found.name == "t"
+    assert f"was found by its tag: it is tracked now; `%sindri destroy {found.id}`" in (
+        str(listed)
+    )
     assert sj.connect("t").id == deployment.id
+    assert "found by its tag" not in str(sj.status())  # tracked from now on

@@ -50,26 +50,9 @@ async def _read_status() -> list[Deployment]:
 
 def _stretch_by_budget(seconds: float) -> float:
     """Make a wait long enough to fit each provider's shared request budget."""
-    try:
-        from .._ratelimit import Budget, account_of
-    except ImportError:
-        return seconds
-    session = _session()
-    longest = seconds
-    try:
-        for provider in session.configured():
-            endpoint = session.endpoint(provider)
-            budget = Budget(
-                session.store,
-                provider,
-                account_of(endpoint.api_key),
-                server_now=lambda: None,
-                sleep=asyncio.sleep,
-            )
-            longest = max(longest, budget.stretch(seconds))
-    except Exception:  # pacing must never stop the poller
-        logger.debug("could not read the request budget", exc_info=True)
-    return longest
+    from .._ratelimit import stretched
+
+    return stretched(_session(), seconds)
 
 
 class Hub:

@@ -161,24 +161,9 @@ async def _read_status() -> tuple[list[Deployment], float]:
 
 def _budget_stretch(seconds: float) -> float:
     """The interval stretched to fit each provider's shared request budget."""
-    from .._ratelimit import Budget, account_of
+    from .._ratelimit import stretched
 
-    session = _api.session()
-    longest = seconds
-    try:
-        for provider in session.configured():
-            endpoint = session.endpoint(provider)
-            budget = Budget(
-                session.store,
-                provider,
-                account_of(endpoint.api_key),
-                server_now=lambda: None,
-                sleep=asyncio.sleep,
-            )
-            longest = max(longest, budget.stretch(seconds))
-    except Exception:  # pacing is advice; it must never fail a refresh
-        logger.debug("could not read the request budget", exc_info=True)
-    return longest
+    return stretched(_api.session(), seconds)
 
 
 # -- one call per endpoint ----------------------------------------------------------

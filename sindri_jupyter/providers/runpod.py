@@ -68,8 +68,8 @@ def map_error(response: httpx.Response) -> ProviderError:
         )
     if status in (401, 403):
         return AuthenticationError(
-            f"RunPod refused the API key ({status}): set RUNPOD_API_KEY to a valid "
-            "key with access to pods.",
+            f"RunPod refused the API key ({status}): set RUNPOD_API_KEY (or run "
+            "`%sindri login runpod`) with a valid key that may manage pods.",
             **kwargs,
         )
     if status == 402:
