@@ -19,7 +19,6 @@ in minutes on 2 cores.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import logging
 import os
@@ -58,21 +57,9 @@ class Soak:
         os.environ["SINDRI_JUPYTER_LOOPBACK_ONLY"] = "1"
         from sindri_jupyter import _api
         from sindri_jupyter._config import Endpoint
-        from sindri_jupyter._engine import Clock, Session
+        from sindri_jupyter._engine import Session
         from sindri_jupyter.emulators import EmulatorControl, serve
-
-        class FastClock(Clock):
-            """The library's waits take no wall time; its deadlines still hold."""
-
-            def __init__(self) -> None:
-                self.now = 0.0
-
-            def monotonic(self) -> float:
-                return self.now
-
-            async def sleep(self, seconds: float) -> None:
-                self.now += seconds
-                await asyncio.sleep(0.002)
+        from tests._clock import SteppedClock
 
         self.cycles, self.rate = cycles, rate
         self.random = random.Random(seed)
@@ -85,7 +72,9 @@ class Soak:
         )
         self.control = EmulatorControl(self.server.base_url)
         endpoint = Endpoint("runpod", self.server.base_url, self.key, sandbox=True)
-        self.session = Session(endpoints={"runpod": endpoint}, clock=FastClock())
+        # The library's waits take no wall time; its deadlines still hold.
+        fast = SteppedClock(pause=0.002)
+        self.session = Session(endpoints={"runpod": endpoint}, clock=fast)
         self.session.settings.request_timeout_seconds = 0.4
         self.session.settings.timeout_seconds = 120.0
         _api._session = self.session

@@ -3,34 +3,9 @@
 from __future__ import annotations
 
 import nbformat
-from nbclient import NotebookClient
 
+from tests._kernel import pieces, run_in_kernel
 from tests.conftest import fake_runpod_key
-
-
-def pieces(secret: str) -> set[str]:
-    return {secret[i : i + 6] for i in range(len(secret) - 5)}
-
-
-def execute(cells: list[str], tmp_path, monkeypatch, key: str) -> nbformat.NotebookNode:
-    monkeypatch.setenv("SINDRI_JUPYTER_SANDBOX", "1")
-    monkeypatch.setenv("SINDRI_JUPYTER_SANDBOX_KEY", key)
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in cells]
-    )
-    client = NotebookClient(
-        notebook,
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
-    try:
-        client.execute()
-    finally:
-        from sindri_jupyter import _sandbox
-
-        _sandbox.stop("runpod")
-    return notebook
 
 
 def texts(notebook: nbformat.NotebookNode) -> list[str]:
@@ -45,15 +20,19 @@ def texts(notebook: nbformat.NotebookNode) -> list[str]:
 
 def test_status_deploy_and_adeploy_work_in_a_running_kernel(tmp_path, monkeypatch):
     key = fake_runpod_key()
-    notebook = execute(
+    notebook = run_in_kernel(
         [
             "%load_ext sindri_jupyter",
             "%sindri status",
-            "import sindri_jupyter as sj\n"
-            "first = sj.deploy('runpod', gpu='L40', name='sync')\n"
-            "print('sync', first.state.value)",
-            "second = await sj.adeploy('runpod', gpu='L40S', name='async')\n"
-            "print('async', second.state.value)",
+            (
+                "import sindri_jupyter as sj\n"
+                "first = sj.deploy('runpod', gpu='L40', name='sync')\n"
+                "print('sync', first.state.value)"
+            ),
+            (
+                "second = await sj.adeploy('runpod', gpu='L40S', name='async')\n"
+                "print('async', second.state.value)"
+            ),
             "import sys\nprint('nest_asyncio loaded:', 'nest_asyncio' in sys.modules)",
             "%sindri status",
         ],

@@ -12,25 +12,9 @@ from sindri_jupyter._engine import Clock
 from sindri_jupyter._errors import ConflictError, InputError
 from sindri_jupyter._models import State
 from sindri_jupyter.providers.northflank.mapping import NAME_RULE
+from tests._clock import EmulatorClock
 
 NF_KEY = "nf-test-token-" + "x" * 24
-
-
-class EmulatorClock(Clock):
-    """The session's clock is the emulator's: a wait advances the emulated cloud."""
-
-    def __init__(self, control):
-        self.control = control
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        self.control.advance(seconds)
 
 
 @pytest.fixture

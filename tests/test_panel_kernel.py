@@ -4,8 +4,8 @@ notebook keeps names, states and $/h in text, and closing leaves no thread."""
 from __future__ import annotations
 
 import nbformat
-from nbclient import NotebookClient
 
+from tests._kernel import pieces, run_in_kernel
 from tests.conftest import fake_runpod_key
 
 CELLS = [
@@ -28,27 +28,6 @@ CELLS = [
 ]
 
 
-def run(tmp_path, monkeypatch, key: str) -> nbformat.NotebookNode:
-    monkeypatch.setenv("SINDRI_JUPYTER_SANDBOX", "1")
-    monkeypatch.setenv("SINDRI_JUPYTER_SANDBOX_KEY", key)
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in CELLS]
-    )
-    client = NotebookClient(
-        notebook,
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
-    try:
-        client.execute()
-    finally:
-        from sindri_jupyter import _sandbox
-
-        _sandbox.stop("runpod")
-    return notebook
-
-
 def cell_text(cell: nbformat.NotebookNode) -> str:
     found = []
     for output in cell.get("outputs", []):
@@ -59,7 +38,7 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
 
 def test_the_panel_in_a_kernel_keeps_outputs_in_their_cells(tmp_path, monkeypatch):
     key = fake_runpod_key()
-    notebook = run(tmp_path, monkeypatch, key)
+    notebook = run_in_kernel(CELLS, tmp_path, monkeypatch, key)
     cells = notebook.cells
     assert cell_text(cells[3]) == "another cell, while the deploy runs\n"
     assert cell_text(cells[4]) == "and one more\n"
@@ -79,4 +58,4 @@ def test_the_panel_in_a_kernel_keeps_outputs_in_their_cells(tmp_path, monkeypatc
         assert expected in text and expected in page
 
     whole = path.read_text()
-    assert not any(key[i : i + 6] in whole for i in range(len(key) - 5))
+    assert not any(piece in whole for piece in pieces(key))

@@ -9,23 +9,15 @@ import pytest
 import sindri_jupyter as sj
 from sindri_jupyter._models import Deployment, State
 from sindri_jupyter._panel._poller import Poller, Snapshot
+from tests._clock import SteppedClock
 
 
-class FakeClock:
+def poller_clock() -> SteppedClock:
     """Poller time that moves only when the poller sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
+    return SteppedClock(pause=0)
 
 
-def poller_for(session, clock: FakeClock) -> Poller:
+def poller_for(session, clock: SteppedClock) -> Poller:
     return Poller(session.status, monotonic=clock.monotonic, sleep=clock.sleep)
 
 
@@ -37,7 +29,7 @@ def snapshot(*states: State) -> Snapshot:
     return Snapshot(deployments=[deployment(s, i) for i, s in enumerate(states)])
 
 
-async def run_for(poller: Poller, clock: FakeClock, seconds: float) -> None:
+async def run_for(poller: Poller, clock: SteppedClock, seconds: float) -> None:
     task = asyncio.ensure_future(poller.run())
     while clock.now < seconds:
         await asyncio.sleep(0)
@@ -62,7 +54,7 @@ def fifty_ready_pods(session, control):
 def test_one_round_with_fifty_deployments_makes_one_list_request(
     session, control, fifty_ready_pods
 ):
-    clock = FakeClock()
+    clock = poller_clock()
     poller = poller_for(session, clock)
     found = asyncio.run(poller.round())
     assert len(found.deployments) == 50
@@ -75,7 +67,7 @@ def test_one_round_with_fifty_deployments_makes_one_list_request(
 def test_an_hour_with_everything_steady_costs_120_list_requests(
     session, control, fifty_ready_pods
 ):
-    clock = FakeClock()
+    clock = poller_clock()
     poller = poller_for(session, clock)
     asyncio.run(run_for(poller, clock, 3600))
     made = list_requests(control)
@@ -109,7 +101,7 @@ def test_a_budget_stretches_the_wait():
 
 
 def test_a_failed_round_keeps_the_last_rows_and_says_why(session, control):
-    clock = FakeClock()
+    clock = poller_clock()
     poller = poller_for(session, clock)
     sj.deploy("runpod", gpu="L40", name="kept")
     asyncio.run(poller.round())
@@ -142,7 +134,7 @@ def test_fifty_across_both_providers_cost_one_list_request_each_per_round(
             sj.deploy("northflank", gpu="l4-24", name=f"svc-{number}", wait=False)
         control.advance(120)
         northflank.advance(600)
-        poller = poller_for(session, FakeClock())
+        poller = poller_for(session, poller_clock())
         # The first round reads what became ready (each service once, and its
         # token once); from then on, steady rounds read only the lists.
         asyncio.run(poller.round())

@@ -10,29 +10,15 @@ import pytest
 import sindri_jupyter as sj
 from sindri_jupyter import _credentials
 from sindri_jupyter._config import Endpoint
-from sindri_jupyter._engine import Clock, Session
+from sindri_jupyter._engine import Session
 from sindri_jupyter._errors import AuthenticationError, DeploymentGoneError
 from sindri_jupyter._models import State
+from tests._clock import SteppedClock
 from tests.conftest import fake_runpod_key
 
 
-class InjectedClock(Clock):
-    """Time that moves only when the library sleeps; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_a_429_with_retry_after_is_retried_once_after_that_long(session, control):
-    session.clock = InjectedClock()
+    session.clock = SteppedClock()
     control.enable_fault(
         "rate-limit", count=1, method="GET", path="/v2/pods", params={"retry_after": 2}
     )

@@ -9,12 +9,17 @@ and is the same for every provider.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+import httpx
+
+from .._config import Endpoint
 from .._errors import UnsupportedError
+from .._http import ApiClient, ErrorMapper
 from .._models import Connection, Deployment, DeploySpec, GpuOffer
 
 
@@ -70,10 +75,36 @@ class Provider(abc.ABC):
     needs_gpu: ClassVar[bool] = True
     #: True where an id can come back for a new object (ids derived from names)
     reuses_ids: ClassVar[bool] = False
+    #: turns the API's error answers into typed errors (set with ``staticmethod``)
+    error_mapper: ClassVar[ErrorMapper]
 
-    @classmethod
-    def supports(cls, feature: str) -> bool:
-        return all(capability.feature != feature for capability in cls.unsupported)
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        private_key_path: str | None = None,
+        sleep: Any = None,
+        timeout: float = 30.0,
+    ):
+        self.endpoint = endpoint
+        #: the SSH key's private half, named in SSH commands where it exists
+        self.private_key_path = private_key_path
+        self._sleep = sleep or asyncio.sleep
+        self.api = ApiClient(
+            endpoint,
+            self.error_mapper,
+            transport=transport,
+            sleep=sleep,
+            timeout=timeout,
+        )
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    def server_time(self) -> datetime | None:
+        """The provider's clock, as last read from an answer."""
+        return self.api.last_server_time
 
     @classmethod
     def supports(cls, feature: str) -> bool:
@@ -114,8 +145,12 @@ class Provider(abc.ABC):
         """Remote objects stamped with this launch id (normally zero or one)."""
 
     @abc.abstractmethod
-    async def list_tagged(self) -> list[dict[str, Any]]:
-        """Every remote object this library created, with one list request."""
+    async def list_tagged(self, *, everywhere: bool = False) -> list[dict[str, Any]]:
+        """Every remote object this library created, with one list request.
+
+        ``everywhere`` searches every place the account has, even where no
+        deployment is known (``%sindri status --all``).
+        """
 
     @abc.abstractmethod
     async def get(self, remote_id: str) -> dict[str, Any] | None:
@@ -150,13 +185,6 @@ class Provider(abc.ABC):
         self, action: str, remote: dict[str, Any], *, delete_volumes: bool = False
     ) -> str | None:
         """One sentence on what an action deletes, or None where nothing goes."""
-
-    @abc.abstractmethod
-    def server_time(self) -> datetime | None:
-        """The provider's clock, as last read from an answer."""
-
-    @abc.abstractmethod
-    async def aclose(self) -> None: ...
 
     # -- optional ------------------------------------------------------------------
     @classmethod

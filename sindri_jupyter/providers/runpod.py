@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 import httpx
 
-from .._config import Endpoint
 from .._errors import (
     AuthenticationError,
     CapacityError,
@@ -23,7 +22,6 @@ from .._errors import (
     RequestRejectedError,
     TransportError,
 )
-from .._http import ApiClient
 from .._models import Connection, Deployment, DeploySpec, GpuOffer, State
 from .._redact import excerpt, register_secret
 from . import _gpus
@@ -96,27 +94,7 @@ class RunPod(Provider):
             "REST v2 has no stop or terminate timer.",
         ),
     )
-
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        private_key_path: str | None = None,
-        sleep: Any = None,
-        timeout: float = 30.0,
-    ):
-        self.endpoint = endpoint
-        self.private_key_path = private_key_path
-        self.api = ApiClient(
-            endpoint, map_error, transport=transport, sleep=sleep, timeout=timeout
-        )
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    def server_time(self) -> datetime | None:
-        return self.api.last_server_time
+    error_mapper = staticmethod(map_error)
 
     # -- catalog -----------------------------------------------------------------
     async def gpu_offers(self, *, cloud: str = "SECURE") -> list[GpuOffer]:
@@ -219,7 +197,8 @@ class RunPod(Provider):
             if (pod.get("env") or {}).get(LAUNCH_ENV) == launch_id
         ]
 
-    async def list_tagged(self) -> list[dict[str, Any]]:
+    async def list_tagged(self, *, everywhere: bool = False) -> list[dict[str, Any]]:
+        # One list holds every pod of the account: nowhere else to look.
         return [
             pod for pod in await self._list() if (pod.get("env") or {}).get(LAUNCH_ENV)
         ]

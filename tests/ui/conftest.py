@@ -7,51 +7,16 @@ CI installs it (``.ci/run``), so there they always run.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"{CHROMIUM} is absent: apt-get install -y chromium chromium-driver"
-        )
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+from .._browser import browser, lab_settings  # noqa: F401 - browser: a fixture
+from ..ui_lab.jupyter import free_port
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +24,8 @@ def lab(tmp_path_factory):
     """A JupyterLab server on a free port, token off, rooted in a fresh folder."""
     root = tmp_path_factory.mktemp("lab")
     home = tmp_path_factory.mktemp("lab-home")
-    settings = home / "settings"
-    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (
-        settings
-        / "@jupyterlab"
-        / "apputils-extension"
-        / "notification.jupyterlab-settings"
-    ).write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
-    port = _free_port()
+    settings = lab_settings(home)
+    port = free_port()
     environment = {
         **os.environ,
         "SINDRI_JUPYTER_DATA_DIR": str(home / "sindri-data"),

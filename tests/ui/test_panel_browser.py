@@ -6,7 +6,7 @@ import re
 
 import nbformat
 
-from tests.ui.conftest import ARTIFACTS
+from tests._browser import ARTIFACTS
 
 CELLS = [
     "%load_ext sindri_jupyter\n%sindri sandbox on --seed 7",

@@ -8,26 +8,15 @@ installs it, see ``.ci/run``). The sidebar must be built and installed
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
+from .._browser import browser, lab_settings  # noqa: F401 - browser: a fixture
 from ..conftest import fake_runpod_key
 from . import jupyter
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = jupyter.REPOSITORY / "artifacts"
 TOKEN = "sindri-lab-test-token"
 SANDBOX_KEY = fake_runpod_key()
 #: the sidebar's refresh interval in these tests (a JupyterLab setting)
@@ -36,37 +25,8 @@ REFRESH_SECONDS = 4
 
 def _settings(folder: Path) -> Path:
     """JupyterLab user settings: no news toast, and a short sidebar refresh."""
-    settings = folder / "settings"
-    files = {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "checkForUpdates": False,
-            "fetchNews": "false",
-        },
-        "sindri-jupyter/plugin.jupyterlab-settings": {
-            "refreshInterval": REFRESH_SECONDS,
-            "defaultProvider": "runpod",
-        },
-    }
-    for name, values in files.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    return settings
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium chromium-driver")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    sidebar = {"refreshInterval": REFRESH_SECONDS, "defaultProvider": "runpod"}
+    return lab_settings(folder, {"sindri-jupyter/plugin.jupyterlab-settings": sidebar})
 
 
 @pytest.fixture(scope="module")

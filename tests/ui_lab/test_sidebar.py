@@ -6,7 +6,8 @@ import time
 
 from sindri_jupyter.emulators import EmulatorControl
 
-from .conftest import ARTIFACTS, REFRESH_SECONDS, SANDBOX_KEY, TOKEN
+from .._browser import ARTIFACTS
+from .conftest import REFRESH_SECONDS, SANDBOX_KEY, TOKEN
 
 PANEL = "#sindri-jupyter-panel"
 

@@ -6,9 +6,7 @@ A deployment here is a deployment service in a project. The library keeps
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -19,25 +17,23 @@ from ..._config import Endpoint
 from ..._errors import (
     AuthenticationError,
     ConflictError,
-    InputError,
     NotFoundError,
     ProviderError,
     RateLimitedError,
     RequestRejectedError,
     TransportError,
 )
-from ..._http import ApiClient
 from ..._models import Connection, Deployment, DeploySpec, GpuOffer, State
 from ..._ratelimit import Budget, Pacer, account_of
 from ..._redact import excerpt, register_secret
 from .. import _gpus
 from .._base import Candidate, Capability, Launch, Provider
-from . import listing, mapping
+from . import listing, mapping, placement
 from .catalog import Catalog
+from .placement import Placement
 
 logger = logging.getLogger("sindri_jupyter")
 
-DEFAULT_PORTS = ("8888/http",)
 PER_PAGE = 100
 #: catalogs read once per process and endpoint
 _catalogs: dict[str, Catalog] = {}
@@ -90,18 +86,6 @@ def map_error(response: httpx.Response) -> ProviderError:
     return RequestRejectedError(f"Northflank refused the request: {said}", **kwargs)
 
 
-@dataclass
-class Placement:
-    """Where a deploy goes, decided before anything is created."""
-
-    project_id: str
-    project_name: str
-    region: str | None
-    new_project: bool
-    plan_id: str
-    notes: list[str] = field(default_factory=list)
-
-
 class Northflank(Provider):
     name: ClassVar[str] = "northflank"
     needs_gpu: ClassVar[bool] = False
@@ -119,20 +103,10 @@ class Northflank(Provider):
         ),
     )
 
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        private_key_path: str | None = None,
-        sleep: Any = None,
-        timeout: float = 30.0,
-    ):
-        self.endpoint = endpoint
-        self._sleep = sleep or asyncio.sleep
-        self.api = ApiClient(
-            endpoint, map_error, transport=transport, sleep=sleep, timeout=timeout
-        )
+    error_mapper = staticmethod(map_error)
+
+    def __init__(self, endpoint: Endpoint, **options: Any):
+        super().__init__(endpoint, **options)
         self.budget: Budget | None = None
         self.store: Any = None
         #: reads kept between rounds; shared once a store is known (listing.py)
@@ -153,12 +127,6 @@ class Northflank(Provider):
 
     def pacer(self) -> Pacer:
         return Pacer.for_endpoint(self.budget, sandbox=self.endpoint.sandbox)
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    def server_time(self) -> datetime | None:
-        return self.api.last_server_time
 
     async def _data(self, method: str, path: str, **options: Any) -> Any:
         options.setdefault("safe_to_repeat", method in ("GET", "DELETE"))
@@ -210,178 +178,26 @@ class Northflank(Provider):
         self, spec: DeploySpec, launch: Launch, gpus: list[GpuOffer]
     ) -> list[Candidate]:
         """Decide project, region and plan; every refusal comes before a create."""
-        if len(gpus) > 1:
-            raise InputError(
-                "--gpu takes one GPU type on northflank (its regions differ).",
-                option="--gpu",
-                value=spec.gpu,
-            )
+        gpu = placement.single_gpu(spec, gpus)
         catalog = await self.catalog()
-        gpu = gpus[0] if gpus else None
-        project_name = spec.project or "sindri"
-        project_id = mapping.slug(project_name)
+        project_id = mapping.slug(placement.project_name(spec))
         existing = await self._project(project_id)
-        region, notes = self._region(spec, catalog, gpu, project_name, existing)
-        if gpu is not None:
-            options = catalog.device(region or "", gpu.id).count_options  # type: ignore[union-attr]
-            if spec.gpu_count not in options:
-                allowed = ", ".join(str(c) for c in options)
-                raise InputError(
-                    f"--count {spec.gpu_count} is not offered for {gpu.id} in "
-                    f"{region}: choose one of {allowed}.",
-                    option="--count",
-                    value=spec.gpu_count,
-                )
-        plan = catalog.choose_plan(
-            named=spec.plan, cpu=spec.cpu, memory_mb=spec.memory_mb, gpu=bool(gpu)
-        )
-        launch.extra["northflank"] = Placement(
-            project_id, project_name, region, existing is None, plan.id, notes
-        )
+        launch.extra["northflank"] = placement.place(spec, catalog, gpu, existing)
         return self.candidates(spec, launch, gpus)
-
-    def _region(
-        self,
-        spec: DeploySpec,
-        catalog: Catalog,
-        gpu: GpuOffer | None,
-        project: str,
-        existing: dict[str, Any] | None,
-    ) -> tuple[str | None, list[str]]:
-        if spec.region:
-            catalog.check_region(spec.region, "--region")
-        offering = catalog.offering(gpu.id) if gpu else list(catalog.regions)
-        where = ", ".join(offering)
-        if existing is not None:
-            region = (existing.get("deployment") or {}).get("region")
-            if spec.region and spec.region != region:
-                raise InputError(
-                    f"--region {spec.region} does not match project {project!r}, "
-                    f"which is in {region}; a project's region is fixed, so choose "
-                    "another --project.",
-                    option="--region",
-                    value=spec.region,
-                )
-            if gpu and region not in offering:
-                raise InputError(
-                    f"--gpu {gpu.id} is not offered in {region}, the region of "
-                    f"project {project!r}; regions that offer it: {where}. Use a new "
-                    "--project with --region set to one of them.",
-                    option="--gpu",
-                    value=gpu.id,
-                )
-            return region, [f"Using project {project!r} in {region}."]
-        default = spec.default_region
-        if spec.region:
-            region, why = spec.region, "--region"
-        elif default and (gpu is None or default in offering):
-            region, why = default, "the configured default"
-        elif gpu:
-            region, why = offering[0], f"the first region that offers {gpu.id}"
-        else:
-            region, why = None, "the API's default region"
-        if gpu and region not in offering:
-            raise InputError(
-                f"--region {region} does not offer {gpu.id}; regions that do: {where}.",
-                option="--region",
-                value=region,
-            )
-        said = f"in {region} ({why})" if region else f"in {why}"
-        return region, [f"Creating project {project!r} {said}."]
 
     def candidates(
         self, spec: DeploySpec, launch: Launch, gpus: list[GpuOffer]
     ) -> list[Candidate]:
-        placement: Placement = launch.extra["northflank"]
+        where: Placement = launch.extra["northflank"]
         catalog = _catalogs[self.endpoint.base_url]
         gpu = gpus[0] if gpus else None
-        service_id = mapping.slug(spec.name)
-        volume = f"{service_id[:34]}-data" if spec.volume_gb else None
-        body = self.create_body(spec, launch, gpu, placement.plan_id, volume)
-        price = catalog.hourly(
-            plan_id=placement.plan_id,
-            region_id=placement.region,
-            gpu_type=gpu.id if gpu else None,
-            gpu_count=spec.gpu_count,
-            instances=1,
-        )
-        plan = catalog.plans[placement.plan_id]
-        cost = f"plan {plan.id} ${plan.dollars_per_hour}/h"
-        if gpu:
-            each = catalog.gpu_dollars(placement.region, gpu.id)
-            cost += f" + {spec.gpu_count} × {gpu.id} ${each:.2f}/h"
-        notes = [
-            *placement.notes,
-            f"Estimate: 1 instance × ({cost}) = ${price:.2f}/h; volumes and egress "
-            "are extra.",
-        ]
-        extra = {"placement": placement, "launch_id": launch.launch_id}
-        if volume:
-            extra["volume"] = {
-                "name": volume,
-                "mounts": [{"containerMountPath": spec.volume_path}],
-                "spec": {
-                    "accessMode": "ReadWriteOnce",
-                    "storageSize": spec.volume_gb * 1024,  # type: ignore[operator]
-                },
-                "attachedObjects": [{"id": service_id, "type": "service"}],
-            }
-        label = gpu.id if gpu else placement.plan_id
-        return [Candidate(label, body, price, notes=notes, extra=extra)]
-
-    def create_body(
-        self,
-        spec: DeploySpec,
-        launch: Launch,
-        gpu: GpuOffer | None,
-        plan_id: str,
-        volume: str | None,
-    ) -> dict[str, Any]:
-        environment = dict(spec.env)
-        environment[mapping.LAUNCH_ENV] = launch.launch_id
-        environment[mapping.NAME_ENV] = launch.name
-        if launch.jupyter_password:
-            environment.setdefault(mapping.TOKEN_ENV, launch.jupyter_password)
-        deployment: dict[str, Any] = {
-            "instances": 1,
-            "external": {"imagePath": spec.image},
-            "docker": {"configType": "default"},
-        }
-        if spec.disk_gb:
-            deployment["storage"] = {
-                "ephemeralStorage": {"storageSize": spec.disk_gb * 1024}
-            }
-        if gpu:
-            deployment["gpu"] = {
-                "enabled": True,
-                "configuration": {"gpuType": gpu.id, "gpuCount": spec.gpu_count},
-            }
-        ports = []
-        for entry in spec.ports if spec.ports is not None else DEFAULT_PORTS:
-            number, _, kind = entry.partition("/")
-            http = kind == "http"
-            ports.append(
-                {
-                    "name": f"{'p' if http else 't'}{number}",
-                    "internalPort": int(number),
-                    "protocol": "HTTP" if http else "TCP",
-                    "public": http,
-                }
-            )
-        return {
-            "name": spec.name,
-            "description": mapping.description(launch.launch_id, volume),
-            "billing": {"deploymentPlan": plan_id},
-            "deployment": deployment,
-            "ports": ports,
-            "runtimeEnvironment": environment,
-        }
+        return [placement.candidate(spec, launch, gpu, where, catalog)]
 
     async def create(self, candidate: Candidate) -> dict[str, Any]:
-        placement: Placement = candidate.extra["placement"]
-        project = placement.project_id
-        if placement.new_project:
-            await self._ensure_project(placement)
+        where: Placement = candidate.extra["placement"]
+        project = where.project_id
+        if where.new_project:
+            await self._ensure_project(where)
         self.reads.launches[candidate.extra["launch_id"]] = project
         self.reads.projects.add(project)
         path = f"/v1/projects/{_q(project)}/services/deployment"
@@ -402,18 +218,18 @@ class Northflank(Provider):
         except NotFoundError:
             return None
 
-    async def _ensure_project(self, placement: Placement) -> None:
+    async def _ensure_project(self, where: Placement) -> None:
         body: dict[str, Any] = {
-            "name": placement.project_name,
+            "name": where.project_name,
             "description": "Made by sindri-jupyter.",
         }
-        if placement.region:
-            body["region"] = placement.region
+        if where.region:
+            body["region"] = where.region
         try:
             # Repeating it is harmless: a second create of the name gets 409.
             await self._data("POST", "/v1/projects", json=body, safe_to_repeat=True)
         except ConflictError:
-            logger.info("project %s exists already; using it", placement.project_id)
+            logger.info("project %s exists already; using it", where.project_id)
 
     async def _adopt_or_refuse(
         self, project: str, candidate: Candidate
@@ -453,10 +269,11 @@ class Northflank(Provider):
                         found.append(remote)
         return found
 
-    async def list_tagged(self) -> list[dict[str, Any]]:
+    async def list_tagged(self, *, everywhere: bool = False) -> list[dict[str, Any]]:
         """Our services: one list per project, a service read only where needed.
 
-        What a round reads, and when: docs/northflank.md and ``listing.py``.
+        What a round reads, and when: docs/northflank.md and ``listing.py``;
+        ``everywhere`` scans every project now, whenever the last scan was.
         """
         reads = self.reads
         projects = set(reads.projects)
@@ -471,7 +288,7 @@ class Northflank(Provider):
                 unplaced = True
         found = await self._tagged(sorted(projects))
         # Known projects first: their answers tell whether a scan is due.
-        if reads.scan_due(unplaced):
+        if everywhere or reads.scan_due(unplaced):
             others = [p for p in await self._all_projects() if p not in projects]
             found += await self._tagged(others)
             reads.scanned()
