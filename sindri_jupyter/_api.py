@@ -12,10 +12,10 @@ from typing import Any
 
 from . import _deploy, _display, _sync, _validate
 from ._config import read_public_key
-from ._redact import is_secret_env_key, register_secret
 from ._engine import Session
 from ._errors import InputError, SindriError
 from ._models import Deployment, DeployPlan, DeploySpec, Progress, State
+from ._redact import is_secret_env_key, register_secret
 
 _session: Session | None = None
 
@@ -47,8 +47,16 @@ class _ShownList(list):
 class DeploymentList(_ShownList):
     """Deployments: state, GPU, $/h, $ so far, uptime."""
 
-    _as_html = staticmethod(_display.status_html)
-    _as_text = staticmethod(_display.status_text)
+    def __init__(self, found: Sequence[Deployment] = (), *, everything: bool = False):
+        super().__init__(found)
+        #: the ``--all`` view: what is not in the store is offered for adoption
+        self.everything = everything
+
+    def _repr_html_(self) -> str:
+        return _display.status_html(list(self), everything=self.everything)
+
+    def __str__(self) -> str:
+        return _display.status_text(list(self), everything=self.everything)
 
 
 class GpuList(_ShownList):
@@ -277,13 +285,31 @@ def plan(provider: str | None = None, **options: Any) -> DeployPlan:
     return _sync.run(lambda emit: _deploy.plan(session(), spec))
 
 
-async def astatus(provider: str | None = None) -> DeploymentList:
-    return DeploymentList(await session().status(provider))
+async def astatus(
+    provider: str | None = None, *, everything: bool = False
+) -> DeploymentList:
+    found = await session().status(provider, everything=everything)
+    return DeploymentList(found, everything=everything)
 
 
-def status(provider: str | None = None) -> DeploymentList:
-    """Every deployment: state, GPU, $/h, $ so far, uptime."""
-    return _sync.run(lambda emit: astatus(provider))
+def status(provider: str | None = None, *, everything: bool = False) -> DeploymentList:
+    """Every deployment: state, GPU, $/h, $ so far, uptime.
+
+    Deployments that carry this library's tag but are not in this store (started
+    on another machine, or the store was lost) are listed with ``in_store``
+    False. ``everything=True`` searches every place the providers have (all
+    Northflank projects) and lists records already gone too.
+    """
+    return _sync.run(lambda emit: astatus(provider, everything=everything))
+
+
+async def aadopt(name: str) -> ActionResult:
+    return ActionResult(await session().adopt(name), None)
+
+
+def adopt(name: str) -> ActionResult:
+    """Track a deployment this store does not know (found by its tag, or an id)."""
+    return _sync.run(lambda emit: aadopt(name))
 
 
 async def agpus(provider: str | None = None, *, cloud: str | None = None) -> GpuList:
@@ -407,8 +433,11 @@ async def astart(
     *,
     wait: bool = True,
     on_progress: Callable[[Progress], None] | None = None,
+    max_hours: float | str | None = None,
+    max_cost: float | str | None = None,
 ) -> ActionResult:
-    return await _act("start", name, wait, on_progress)
+    limits = _start_limits(max_hours, max_cost)
+    return await _act("start", name, wait, on_progress, **limits)
 
 
 def start(
@@ -416,9 +445,28 @@ def start(
     *,
     wait: bool = True,
     on_progress: Callable[[Progress], None] | None = None,
+    max_hours: float | str | None = None,
+    max_cost: float | str | None = None,
 ) -> ActionResult:
-    """Start a stopped deployment and, unless ``wait=False``, wait until reachable."""
-    return _sync.run(lambda emit: _act("start", name, wait, emit), on_progress)
+    """Start a stopped deployment and, unless ``wait=False``, wait until reachable.
+
+    The kernel counts ``--max-hours`` and ``--max-cost`` across all starts and
+    refuses to start what has reached them; ``max_hours`` and ``max_cost``
+    replace those limits, so it can go on.
+    """
+    limits = _start_limits(max_hours, max_cost)
+    return _sync.run(
+        lambda emit: _act("start", name, wait, emit, **limits), on_progress
+    )
+
+
+def _start_limits(max_hours: Any, max_cost: Any) -> dict[str, float | None]:
+    from ._guards import check_limit
+
+    return {
+        "max_hours": check_limit(max_hours, "--max-hours"),
+        "max_cost": check_limit(max_cost, "--max-cost"),
+    }
 
 
 async def adestroy(name: str, *, delete_volumes: bool = False) -> ActionResult:

@@ -157,6 +157,13 @@ def _cost() -> _Parser:
 def _status() -> _Parser:
     parser = _new("status", "Every deployment: state, GPU, $/h, $ so far, uptime.")
     parser.add_argument("provider", nargs="?", choices=PROVIDER_CHOICES)
+    parser.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="search every place for tagged deployments this store does not know "
+        "and offer to adopt or destroy each; list records already gone too",
+    )
     return parser
 
 
@@ -169,6 +176,17 @@ def _one(name: str, summary: str) -> Callable[[], _Parser]:
                 "--show-secrets",
                 action="store_true",
                 help="show the Jupyter token instead of masking it",
+            )
+        if name == "start":
+            parser.add_argument(
+                "--max-hours",
+                metavar="H",
+                help="new kernel limit on running hours across all starts",
+            )
+            parser.add_argument(
+                "--max-cost",
+                metavar="USD",
+                help="new kernel limit on dollars across all starts",
             )
         if name == "destroy":
             parser.add_argument("--yes", action="store_true", help="do not ask first")
@@ -264,6 +282,7 @@ BUILDERS: dict[str, Callable[[], _Parser]] = {
     "start": _one("start", "Start a stopped deployment again."),
     "pause": _one("pause", "Pause, where the provider has a pause distinct from stop."),
     "destroy": _one("destroy", "Delete it and its volume; asks first."),
+    "adopt": _one("adopt", "Track a deployment found by its tag in this store."),
     "sandbox": _sandbox,
     "login": _login,
     "doctor": _doctor,

@@ -230,10 +230,12 @@ async def deploy(
         for note in first.notes:
             report(Progress(phase="plan", message=note))
         limits = _guards.limits_of(spec)
-        details = {"guards": limits.as_dict()} if limits.any else None
-        session.store.record_launch(
-            spec.provider, launch.launch_id, spec.name, details
+        details = (
+            {"guards": limits.as_dict(), "price": first.price_per_hour}
+            if limits.any
+            else None
         )
+        session.store.record_launch(spec.provider, launch.launch_id, spec.name, details)
         remote = await _place(session, api, launch, candidates, report)
         session.store.set_remote(spec.provider, launch.launch_id, remote["id"])
         if limits.any:

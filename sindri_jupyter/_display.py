@@ -203,7 +203,7 @@ def html_table(
     return f'<table class="sindri-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _status_summary(deployments: list[Deployment]) -> str:
+def _status_summary(deployments: list[Deployment], everything: bool) -> str:
     running = [
         d for d in deployments if d.state in (State.RUNNING, State.READY, State.PENDING)
     ]
@@ -214,29 +214,59 @@ def _status_summary(deployments: list[Deployment]) -> str:
         f"ready); burn rate {money(rate, '/h')}, {money(spent)} so far (estimates)."
     )
     for deployment in deployments:
-        if deployment.detail in ("found by its tag", "its launch tag is gone"):
-            # Reconciled: tell the user, and how to be rid of it if unwanted.
+        if deployment.detail == "its launch tag is gone":
             said += (
-                f"\n{deployment.ref} (id {deployment.id}) was {deployment.detail}: "
-                "it is tracked now; `%sindri destroy "
+                f"\n{deployment.ref} (id {deployment.id}) is still there but its "
+                "launch tag is gone: it is still tracked; `%sindri destroy "
                 f"{deployment.id}` removes it."
             )
+    strangers = [d for d in deployments if not d.in_store]
+    if strangers and everything:
+        said += "\n" + "\n".join(offer_line(d) for d in strangers)
+    elif strangers:
+        which = ", ".join(f"{d.ref} (id {d.id})" for d in strangers)
+        said += (
+            f"\nNot in this store, but carrying this library's tag (started on "
+            f"another machine, or the store was lost): {which}. "
+            "`%sindri status --all` offers to adopt or destroy each."
+        )
     return said
 
 
-def status_text(deployments: list[Deployment]) -> str:
-    if not deployments:
-        return "No deployments."
-    rows = [_status_row(d) for d in deployments]
-    return text_table(_STATUS_COLUMNS, rows) + "\n" + _status_summary(deployments)
+def offer_line(deployment: Deployment) -> str:
+    """What can be done with a tagged deployment this store does not know."""
+    return (
+        f"Not in this store: {deployment.ref} (id {deployment.id}, "
+        f"{deployment.state.value}, {money(deployment.cost_per_hour, '/h')}). "
+        f"`%sindri adopt {deployment.provider}:{deployment.id}` tracks it here; "
+        f"`%sindri destroy {deployment.provider}:{deployment.id}` deletes it."
+    )
 
 
-def status_html(deployments: list[Deployment]) -> str:
-    if not deployments:
-        return "<p>No deployments.</p>"
+def _status_rows(deployments: list[Deployment]) -> list[tuple[str, ...]]:
     rows = [_status_row(d) for d in deployments]
-    table = html_table(_STATUS_COLUMNS, rows, badges=2)
-    return table + f"<p>{_e(_status_summary(deployments))}</p>"
+    # A name with a mark: the summary below says what the mark means.
+    return [
+        (row[0] + (" (not in this store)" if not d.in_store else ""), *row[1:])
+        for row, d in zip(rows, deployments, strict=True)
+    ]
+
+
+def status_text(deployments: list[Deployment], *, everything: bool = False) -> str:
+    if not deployments:
+        return "No deployments." + (
+            " Every place was searched for tagged ones." if everything else ""
+        )
+    table = text_table(_STATUS_COLUMNS, _status_rows(deployments))
+    return table + "\n" + _status_summary(deployments, everything)
+
+
+def status_html(deployments: list[Deployment], *, everything: bool = False) -> str:
+    if not deployments:
+        return f"<p>{_e(status_text(deployments, everything=everything))}</p>"
+    table = html_table(_STATUS_COLUMNS, _status_rows(deployments), badges=2)
+    lines = _status_summary(deployments, everything).split("\n")
+    return table + "".join(f"<p>{_e(line)}</p>" for line in lines)
 
 
 _GPU_COLUMNS = ("id", "memory", "$/h secure", "$/h community", "stock")

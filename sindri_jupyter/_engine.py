@@ -34,6 +34,10 @@ from .providers._base import Provider
 logger = logging.getLogger("sindri_jupyter")
 
 ProgressCallback = Callable[[Progress], None]
+#: the launch id kept for an object adopted by id that never carried our tag
+UNTAGGED = "untagged-"
+#: the detail of a deployment still there whose launch tag was removed
+TAG_GONE = "its launch tag is gone"
 
 
 class Clock:
@@ -67,6 +71,11 @@ class Session:
     last_guard_check: float = field(default=0.0, repr=False)
     #: each provider's clock at its last list, for reports
     server_now: dict[str, datetime] = field(default_factory=dict, repr=False)
+    #: per provider, tagged objects its last list had that this store does not
+    #: know, by launch id
+    unknown_tagged: dict[str, dict[str, Deployment]] = field(
+        default_factory=dict, repr=False
+    )
 
     def remind(self, deployments: list[Deployment]) -> None:
         """Once per session, a line on what runs and bills, if anything does."""
@@ -171,23 +180,53 @@ class Session:
         )
 
     # -- status -------------------------------------------------------------------
-    async def status(self, provider: str | None = None) -> list[Deployment]:
-        """Every known deployment, with one list request per provider."""
+    async def status(
+        self, provider: str | None = None, *, everything: bool = False
+    ) -> list[Deployment]:
+        """Every deployment, with one list request per provider.
+
+        With ``everything``, providers are searched in full for tagged objects
+        (Northflank: every project, not only those known), and records this store
+        marked gone earlier are listed too.
+        """
         names = [provider] if provider else self.configured()
         found: list[Deployment] = []
         for name in names:
             async with self.provider(name) as api:
-                found.extend(await self._status_of(api))
+                found.extend(await self._status_of(api, everywhere=everything))
         self.remind(found)
+        if everything:
+            shown = {(d.provider, d.launch_id) for d in found}
+            found += [
+                self._gone_row(record)
+                for name in names
+                for record in self.store.records(name, live_only=False)
+                if record.state == State.GONE.value
+                and (name, record.launch_id) not in shown
+            ]
         return sorted(
             found, key=lambda d: (d.provider, str(d.created_at or ""), d.name)
         )
 
-    async def _status_of(self, api: Provider) -> list[Deployment]:
+    @staticmethod
+    def _gone_row(record: Any, now: datetime | None = None) -> Deployment:
+        return Deployment(
+            provider=record.provider,
+            id=record.remote_id or "-",
+            name=record.name,
+            launch_id=record.launch_id,
+            state=State.GONE,
+            created_at=datetime.fromisoformat(record.created),
+            as_of=now,
+        )
+
+    async def _status_of(
+        self, api: Provider, *, everywhere: bool = False
+    ) -> list[Deployment]:
         from . import _guards
 
         store = self.store
-        remote = await api.list_tagged()
+        remote = await api.list_tagged(everywhere=everywhere)
         now = api.server_time()
         if now is not None:
             self.server_now[api.name] = now
@@ -214,52 +253,60 @@ class Session:
             ):
                 # Still there, but no longer carries our tag (its env was replaced
                 # elsewhere): it still costs money, so it stays in view.
+                never = record.launch_id.startswith(UNTAGGED)
+                detail = "not launched by this library" if never else TAG_GONE
                 shown.append(
                     api.to_deployment(untagged, now=now).model_copy(
-                        update={"name": record.name, "detail": "its launch tag is gone"}
+                        update={"name": record.name, "detail": detail}
                     )
                 )
             elif record.remote_id is not None or record.state == "launching":
                 store.set_state(api.name, record.launch_id, State.GONE.value)
-                shown.append(
-                    Deployment(
-                        provider=api.name,
-                        id=record.remote_id or "-",
-                        name=record.name,
-                        launch_id=record.launch_id,
-                        state=State.GONE,
-                        as_of=now,
-                    )
-                )
-        for deployment in by_launch.values():
-            # Tagged by this library, unknown to this store: the store was lost,
-            # or it was started elsewhere. Remember it so it is never lost again.
-            store.adopt(api.name, deployment.launch_id, deployment.name, deployment.id)
-            shown.append(deployment.model_copy(update={"detail": "found by its tag"}))
+                shown.append(self._gone_row(record, now))
+        # Tagged by this library, unknown to this store: started on another
+        # machine, or the store was lost. Shown (it may be billing) but not
+        # adopted: `status --all` offers to adopt or destroy each.
+        shown += [
+            deployment.model_copy(
+                update={"in_store": False, "detail": _stranger(deployment.detail)}
+            )
+            for deployment in by_launch.values()
+        ]
+        self.unknown_tagged[api.name] = {
+            d.launch_id: d for d in by_launch.values() if d.launch_id
+        }
         return shown
 
     # -- addressing ---------------------------------------------------------------
-    async def locate(self, reference: str) -> tuple[str, str, str]:
-        """``(provider, remote id, display name)`` for an id, name or provider:name."""
-        if not isinstance(reference, str) or not reference.strip():
-            raise InputError(
-                "Name a deployment: its name, its id, or provider:name.",
-                option="name",
-                value=reference,
-            )
-        provider, _, rest = reference.partition(":")
-        if rest and provider in _config.PROVIDERS:
-            providers, wanted = [provider], rest
-        else:
-            providers, wanted = self.configured(), reference
-        matches = self._match(providers, wanted)
+    async def locate(
+        self, reference: str, *, adopt: bool = True
+    ) -> tuple[str, str, str]:
+        """``(provider, remote id, display name)`` for an id, name or provider:name.
+
+        A deployment this store does not know (found by its tag, or by an id at
+        the provider) is adopted, since the user acts on it; ``adopt=False`` only
+        looks, e.g. to ask before acting.
+        """
+        providers, wanted = self._scope(reference)
+        matches = self._match_all(providers, wanted)
+        by_id = any(remote_id == wanted for _, remote_id, _ in matches)
+        # A name may be shared with a tagged deployment outside this store:
+        # before acting on a name, each provider is listed once per session.
         if not matches:
-            for name in providers:
+            to_list = providers
+        elif by_id:
+            to_list = []
+        else:
+            to_list = [p for p in providers if p not in self.unknown_tagged]
+        if to_list:
+            for name in to_list:
                 async with self.provider(name) as api:
                     await self._status_of(api)
-            matches = self._match(providers, wanted)
+            matches = self._match_all(providers, wanted)
+        if len(matches) == 1 and adopt:
+            self._adopt_unknown(*matches[0])
         if not matches and " " not in wanted:
-            matches = await self._adopt_by_id(providers, wanted)
+            matches = await self._adopt_by_id(providers, wanted, adopt=adopt)
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -277,8 +324,90 @@ class Session:
             candidates=matches,
         )
 
-    async def _adopt_by_id(
+    def _scope(self, reference: str) -> tuple[list[str], str]:
+        """The providers to search and the name or id wanted there."""
+        if not isinstance(reference, str) or not reference.strip():
+            raise InputError(
+                "Name a deployment: its name, its id, or provider:name.",
+                option="name",
+                value=reference,
+            )
+        provider, _, rest = reference.partition(":")
+        if rest and provider in _config.PROVIDERS:
+            return [provider], rest
+        return self.configured(), reference
+
+    async def adopt(self, reference: str) -> str:
+        """Put a deployment this store does not know into it; one sentence."""
+        providers, wanted = self._scope(reference)
+        known = self._match(providers, wanted)
+        if len(known) == 1 and len(self._match_all(providers, wanted)) == 1:
+            provider, remote_id, name = known[0]
+            return (
+                f"{provider}:{name} (id {remote_id}) is already in this store; "
+                "nothing to do."
+            )
+        provider, remote_id, name = await self.locate(reference, adopt=False)
+        label = f"{provider}:{name} (id {remote_id})"
+        async with self.provider(provider) as api:
+            # Read again: it may have gone since the list that found it.
+            remote = await self._read(api, remote_id)
+            if remote is None:
+                self.unknown_tagged.get(provider, {}).pop(
+                    self._launch_of(provider, remote_id) or "", None
+                )
+                raise DeploymentGoneError(f"{label} is gone; nothing was adopted.")
+            found = api.to_deployment(remote, now=api.server_time())
+        record = self.store.by_remote(provider, remote_id)
+        if record is not None and record.state != State.GONE.value:
+            return f"{label} is already in this store; nothing to do."
+        launch = found.launch_id or f"{UNTAGGED}{found.id}"
+        self.store.adopt(provider, launch, name, remote_id)
+        self.unknown_tagged.get(provider, {}).pop(launch, None)
+        return (
+            f"Adopted {label}: this store tracks it from now on, so status, cost "
+            "and the panel show it as yours."
+        )
+
+    def _launch_of(self, provider: str, remote_id: str) -> str | None:
+        for launch, found in self.unknown_tagged.get(provider, {}).items():
+            if found.id == remote_id:
+                return launch
+        return None
+
+    def _match_all(
         self, providers: list[str], wanted: str
+    ) -> list[tuple[str, str, str]]:
+        """In this store, and among tagged ones the last lists found outside it."""
+        known = self._match(providers, wanted)
+        return known + [
+            m for m in self._match_unknown(providers, wanted) if m not in known
+        ]
+
+    def _match_unknown(
+        self, providers: list[str], wanted: str
+    ) -> list[tuple[str, str, str]]:
+        """Tagged deployments the last lists found that this store does not know."""
+        found = [d for p in providers for d in self.unknown_tagged.get(p, {}).values()]
+        chosen = [d for d in found if d.id == wanted] or [
+            d for d in found if d.name == wanted
+        ]
+        return [(d.provider, d.id, d.name) for d in chosen]
+
+    def _adopt_unknown(self, provider: str, remote_id: str, name: str) -> None:
+        """Adopt a stranger the user acts on, and say so."""
+        launch = self._launch_of(provider, remote_id)
+        if launch is None:
+            return
+        self.store.adopt(provider, launch, name, remote_id)
+        del self.unknown_tagged[provider][launch]
+        self.notices.append(
+            f"Adopted {provider}:{name} (id {remote_id}): it carries this library's "
+            "tag but was not in this store; it is tracked here from now on."
+        )
+
+    async def _adopt_by_id(
+        self, providers: list[str], wanted: str, *, adopt: bool = True
     ) -> list[tuple[str, str, str]]:
         """An id the store does not know, read at the provider: it may be billing."""
         for name in providers:
@@ -287,8 +416,9 @@ class Session:
                 if remote is None:
                     continue
                 found = api.to_deployment(remote, now=api.server_time())
-                launch = found.launch_id or f"untagged-{found.id}"
-                self.store.adopt(api.name, launch, found.name, found.id)
+                launch = found.launch_id or f"{UNTAGGED}{found.id}"
+                if adopt:
+                    self.store.adopt(api.name, launch, found.name, found.id)
                 return [(api.name, found.id, found.name)]
         return []
 
@@ -316,7 +446,7 @@ class Session:
     ) -> tuple[str, str | None]:
         """``(label, what the action deletes)``, to ask before acting."""
         try:
-            provider, remote_id, name = await self.locate(reference)
+            provider, remote_id, name = await self.locate(reference, adopt=False)
         except UnknownDeploymentError:
             gone = self._gone(reference) if action == "destroy" else None
             if gone is None:
@@ -354,10 +484,13 @@ class Session:
         wait: bool = False,
         report: ProgressCallback | None = None,
         delete_volumes: bool = False,
+        max_hours: float | None = None,
+        max_cost: float | None = None,
     ) -> tuple[Deployment | None, str]:
         """Stop, start or destroy; returns what is left and one sentence of outcome.
 
-        With ``wait``, a start waits until the deployment is reachable again.
+        With ``wait``, a start waits until the deployment is reachable again. A
+        start's ``max_hours`` and ``max_cost`` replace the kernel's limits.
         """
         if action == "pause":
             from .providers import provider_class
@@ -389,7 +522,13 @@ class Session:
                 action, remote, delete_volumes=delete_volumes
             )
             after, said = await self._perform(
-                api, action, remote, label, warning, delete_volumes=delete_volumes
+                api,
+                action,
+                remote,
+                label,
+                warning,
+                delete_volumes=delete_volumes,
+                limits={"max_hours": max_hours, "max_cost": max_cost},
             )
             if wait and action == "start" and after is not None:
                 from ._deploy import wait_ready
@@ -413,7 +552,10 @@ class Session:
         warning: str | None,
         *,
         delete_volumes: bool = False,
+        limits: dict[str, float | None] | None = None,
     ) -> tuple[Deployment | None, str]:
+        from . import _guard_totals, _guards
+
         before = api.to_deployment(remote, now=api.server_time())
         if action == "destroy":
             existed = await api.destroy(before.id, delete_volumes=delete_volumes)
@@ -430,6 +572,13 @@ class Session:
             State.READY,
         ):
             return before, f"{label} is already {before.state.value}; nothing to do."
+        note = ""
+        if stopping:  # the kernel's guards count this start's hours in full
+            _guard_totals.observe_by_remote(self.store, api.name, before)
+        else:  # refused where the kernel would stop it again at once
+            note = await _guards.before_start(
+                self, api, before, label=label, **(limits or {})
+            )
         try:
             updated = await (api.stop(before.id) if stopping else api.start(before.id))
         except ConflictError as refusal:
@@ -443,7 +592,7 @@ class Session:
         said = f"{'Stopped' if stopping else 'Started'} {label}."
         if stopping and warning:
             said += " " + warning
-        return after, said
+        return after, said + note
 
     def _gone(self, reference: str) -> str | None:
         """The label of a deployment this store saw go, by name, id or provider:name."""
@@ -464,3 +613,8 @@ class Session:
         record = self.store.by_remote(provider, remote_id)
         if record:
             self.store.set_state(provider, record.launch_id, State.GONE.value)
+
+
+def _stranger(detail: str | None) -> str:
+    """The detail of a tagged deployment this store does not know."""
+    return f"{detail}; not in this store" if detail else "not in this store"

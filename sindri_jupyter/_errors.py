@@ -11,7 +11,8 @@ and is allowed to show a traceback.
     │   ├── UnknownGpuError
     │   ├── AmbiguousGpuError
     │   ├── UnknownDeploymentError
-    │   └── AmbiguousNameError
+    │   ├── AmbiguousNameError
+    │   └── LimitReachedError      a start past a cost guard's total
     ├── NotConfiguredError         no key and no sandbox
     ├── UnsupportedError           the provider cannot do what was asked
     ├── ProviderError              the provider refused or failed
@@ -41,6 +42,7 @@ __all__ = [
     "ConflictError",
     "DeploymentGoneError",
     "InputError",
+    "LimitReachedError",
     "NotConfiguredError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -95,6 +97,19 @@ class AmbiguousNameError(InputError):
     def __init__(self, message: str, *, value: str, candidates: list[Any]):
         super().__init__(message, option="name", value=value)
         self.candidates = candidates
+
+
+class LimitReachedError(InputError):
+    """A start refused: the deployment's total already reached a kernel limit.
+
+    The kernel would stop it again at once; a higher ``--max-hours`` or
+    ``--max-cost`` on ``start`` lets it go on.
+    """
+
+    def __init__(self, message: str, *, option: str, limit: float, total: float):
+        super().__init__(message, option=option, value=limit)
+        self.limit = limit
+        self.total = total
 
 
 class NotConfiguredError(SindriError):

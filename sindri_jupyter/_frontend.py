@@ -10,7 +10,7 @@ import contextlib
 from typing import Any
 
 from . import _api, _config, _display, _sandbox
-from ._errors import InputError
+from ._errors import InputError, SindriError
 from ._models import Deployment, Progress
 
 #: True in the CLI: views are printed as text, never sent to a notebook
@@ -161,11 +161,57 @@ def run_gpus(magics: Any, options: argparse.Namespace) -> None:
 
 
 def run_status(magics: Any, options: argparse.Namespace) -> None:
+    everything = getattr(options, "everything", False)
     try:
-        deployments = _api.status(options.provider)
+        deployments = _api.status(options.provider, everything=everything)
     finally:
         _notices()
     _show(deployments._repr_html_(), str(deployments))
+    if everything:
+        _offer([d for d in deployments if not d.in_store])
+
+
+def _offer(strangers: list[Deployment]) -> None:
+    """Ask, for each tagged deployment this store does not know, what to do."""
+    from ._redact import mask
+
+    for deployment in strangers:
+        label = f"{deployment.ref} (id {deployment.id})"
+        try:
+            answer = input(f"{label}: [a]dopt, [d]estroy or [s]kip? [s] ")
+        except (EOFError, RuntimeError, NotImplementedError):
+            # Nobody can answer here: the lines above name both commands.
+            print()
+            return
+        try:
+            if not _answer(deployment, label, answer.strip().lower()):
+                return
+        except SindriError as error:  # one failure does not end the questions
+            print(mask(f"{label} was left as it is: {error}"))
+
+
+def _answer(deployment: Deployment, label: str, choice: str) -> bool:
+    """Carry out one answer; False once nobody is left to answer."""
+    target = f"{deployment.provider}:{deployment.id}"
+    if choice in ("a", "adopt"):
+        print(_api.adopt(target).message)
+    elif choice in ("d", "destroy"):
+        try:
+            print(_api.destroy(target).message)
+        except InputError as refusal:
+            if refusal.option != "--yes":
+                raise
+            print(f"Left {label} as it is: `%sindri destroy {target}` deletes it.")
+            return False  # its question went unanswered: nobody is there
+    elif choice in ("", "s", "skip"):
+        print(f"Left {label} as it is.")
+    else:
+        print(f"Left {label} as it is: answer a, d or s.")
+    return True
+
+
+def run_adopt(magics: Any, options: argparse.Namespace) -> None:
+    print(_api.adopt(options.target).message)
 
 
 def run_cost(magics: Any, options: argparse.Namespace) -> None:
@@ -177,29 +223,49 @@ def run_cost(magics: Any, options: argparse.Namespace) -> None:
 
 
 def run_connect(magics: Any, options: argparse.Namespace) -> None:
-    deployment = _api.connect(options.target)
+    try:
+        deployment = _api.connect(options.target)
+    finally:
+        _notices()
     _show_deployment(deployment, show_secrets=options.show_secrets)
 
 
 def run_stop(magics: Any, options: argparse.Namespace) -> None:
-    print(_api.stop(options.target).message)
+    try:
+        print(_api.stop(options.target).message)
+    finally:
+        _notices()
 
 
 def run_pause(magics: Any, options: argparse.Namespace) -> None:
-    print(_api.pause(options.target).message)
+    try:
+        print(_api.pause(options.target).message)
+    finally:
+        _notices()
 
 
 def run_start(magics: Any, options: argparse.Namespace) -> None:
     # The outcome sentence arrives as the first progress line, before the wait.
-    result = _api.start(options.target, on_progress=_print_progress)
+    try:
+        result = _api.start(
+            options.target,
+            on_progress=_print_progress,
+            max_hours=options.max_hours,
+            max_cost=options.max_cost,
+        )
+    finally:
+        _notices()
     if result.deployment is not None:
         _show_deployment(result.deployment)
 
 
 def run_destroy(magics: Any, options: argparse.Namespace) -> None:
-    result = _api.destroy(
-        options.target, yes=options.yes, delete_volumes=options.delete_volumes
-    )
+    try:
+        result = _api.destroy(
+            options.target, yes=options.yes, delete_volumes=options.delete_volumes
+        )
+    finally:
+        _notices()
     print(result.message)
 
 

@@ -1,17 +1,20 @@
 """Guards that stop runaway deployments: ``--max-hours``, ``--max-cost``, idle.
 
 On RunPod a limit is enforced inside the pod, so it holds when the kernel, the
-laptop or the network is gone: a small watchdog starts with the pod's own start
-script (RunPod images' ``/start.sh``, so SSH and Jupyter still start) and stops
-the pod with ``runpodctl``, or with the REST call where ``runpodctl`` fails. It
-uses the pod's own ``RUNPOD_POD_ID`` and ``RUNPOD_API_KEY``; no key is ever put
-in the request. The watchdog counts from its own start, so it restarts with the
-pod. For an image whose start command the library cannot know, and on
-Northflank, only the kernel enforces the limit, and the user is told so.
+laptop or the network is gone: a small watchdog (``_watchdog``) starts with the
+pod's own start script (RunPod images' ``/start.sh``, so SSH and Jupyter still
+start) and stops the pod with ``runpodctl``, or with the REST call where
+``runpodctl`` fails. It uses the pod's own ``RUNPOD_POD_ID`` and
+``RUNPOD_API_KEY``; no key is ever put in the request. The watchdog counts from
+its own start, so it restarts with the pod. For an image whose start command the
+library cannot know, and on Northflank, only the kernel enforces the limit, and
+the user is told so.
 
 The kernel also enforces every limit while it runs: each status read checks the
 guarded deployments it sees, and a background check repeats that every
-``CHECK_SECONDS`` while guarded deployments live.
+``CHECK_SECONDS`` while guarded deployments live. The kernel counts hours and
+dollars across all starts (``_guard_totals``), and refuses to start again what
+has already reached its limit.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import logging
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ._errors import InputError
+from . import _guard_totals
+from ._errors import InputError, LimitReachedError
+from ._watchdog import IDLE_PERCENT, start_command, watchdog_script
 
 if TYPE_CHECKING:
     from ._engine import Session
@@ -33,10 +38,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("sindri_jupyter")
 
-#: under this GPU utilisation (percent) a GPU counts as idle
-IDLE_PERCENT = 5
-#: how often the in-pod watchdog looks, in seconds
-WATCHDOG_SECONDS = 60
 #: how often the kernel's background check looks, in wall seconds
 CHECK_SECONDS = 60.0
 #: images whose start script is known, by name prefix
@@ -114,47 +115,6 @@ def start_script(image: str | None) -> str | None:
     return None
 
 
-# -- the in-pod watchdog (RunPod) ---------------------------------------------------
-def watchdog_script(limits: Limits, rate_per_hour: float | None) -> str:
-    """Bash that stops this pod once a limit is reached; no single quotes in it."""
-    allowed = limits.seconds_allowed(rate_per_hour)
-    lines = [
-        "# sindri-jupyter watchdog: stops this pod when a limit is reached",
-        f"limit={int(allowed) if allowed is not None else ''}",
-        f"idle_limit={int(limits.idle_seconds) if limits.idle_seconds else ''}",
-        "started=$(date +%s); idle_since=",
-        f"while sleep {WATCHDOG_SECONDS}; do",
-        " now=$(date +%s); why=",
-        ' if [ -n "$limit" ] && [ $((now - started)) -ge "$limit" ]; then',
-        "  why=limit; fi",
-        ' if [ -n "$idle_limit" ]; then',
-        "  busiest=$(nvidia-smi --query-gpu=utilization.gpu"
-        " --format=csv,noheader,nounits | sort -n | tail -n 1)",
-        # Unknown utilisation counts as busy: never stop a pod on a broken probe.
-        f'  if [ "${{busiest:-100}}" -lt {IDLE_PERCENT} ]; then',
-        "   idle_since=${idle_since:-$now}; else idle_since=; fi",
-        '  if [ -n "$idle_since" ] && [ $((now - idle_since)) -ge "$idle_limit" ];',
-        "  then why=idle; fi",
-        " fi",
-        ' if [ -n "$why" ]; then echo "stopping the pod: $why";',
-        '  runpodctl stop pod "$RUNPOD_POD_ID" || curl -fsS -X POST'
-        ' -H "Authorization: Bearer $RUNPOD_API_KEY"'
-        ' -H "Content-Type: application/json" -d "{\\"action\\":\\"stop\\"}"'
-        ' "https://api.runpod.io/v2/pods/$RUNPOD_POD_ID/action"; fi',
-        "done",
-    ]
-    return "\n".join(lines)
-
-
-def start_command(script: str, image_start: str) -> str:
-    """``args`` that start the watchdog in the background, then the image's own start."""
-    assert "'" not in script
-    return (
-        f"bash -c '({script}\n) > ${{TMPDIR:-/tmp}}/sindri-watchdog.log 2>&1 & "
-        f"exec {image_start}'"
-    )
-
-
 def apply(spec: DeploySpec, candidates: list[Candidate]) -> list[str]:
     """Put the watchdog in each RunPod create body; sentences on who enforces."""
     limits = limits_of(spec)
@@ -163,23 +123,29 @@ def apply(spec: DeploySpec, candidates: list[Candidate]) -> list[str]:
     said = limits.describe()
     if spec.provider != "runpod":
         return [
-            f"{said}: {spec.provider} has no way to stop a service from inside, so "
-            "only this kernel enforces the limit, and only while it runs."
+            (
+                f"{said}: {spec.provider} has no way to stop a service from inside, so "
+                "only this kernel enforces the limit, and only while it runs."
+            )
         ]
     image_start = start_script(spec.image)
     if image_start is None:
         return [
-            f"{said}: the start command of image {spec.image!r} is unknown, so no "
-            "watchdog can run in the pod without replacing it; only this kernel "
-            "enforces the limit, and only while it runs."
+            (
+                f"{said}: the start command of image {spec.image!r} is unknown, so no "
+                "watchdog can run in the pod without replacing it; only this kernel "
+                "enforces the limit, and only while it runs."
+            )
         ]
     for candidate in candidates:
         script = watchdog_script(limits, candidate.price_per_hour)
         candidate.body["args"] = start_command(script, image_start)
     return [
-        f"{said}: a watchdog inside the pod stops it (it keeps its volume), even "
-        f"with this kernel gone; it runs before {image_start}, so SSH and Jupyter "
-        "start as usual. This kernel also checks while it runs."
+        (
+            f"{said}: a watchdog inside the pod stops it (it keeps its volume), even "
+            f"with this kernel gone; it runs before {image_start}, so SSH and Jupyter "
+            "start as usual. This kernel also checks while it runs."
+        )
     ]
 
 
@@ -193,23 +159,41 @@ _idle: dict[tuple[str, str], _Seen] = {}
 
 
 def verdict(
-    limits: Limits, deployment: Deployment, *, billed_hours: float | None = None
+    limits: Limits,
+    deployment: Deployment,
+    total: _guard_totals.Total | None = None,
 ) -> str | None:
-    """Why this deployment must stop now, or None."""
+    """Why this deployment must stop now, or None.
+
+    ``total`` is what it ran across its starts; without it, since its last start.
+    """
     from ._models import State
 
     if deployment.state not in (State.RUNNING, State.READY):
         return None
-    hours = billed_hours
-    if hours is None and deployment.uptime_seconds is not None:
-        hours = deployment.uptime_seconds / 3600
-    limit = limits.max_hours
-    if hours is not None and limit is not None and hours >= limit:
-        return f"it ran {hours:.2f} h of --max-hours {limit:g}"
-    spent = (hours or 0.0) * deployment.cost_per_hour
-    if limits.max_cost is not None and spent >= limits.max_cost:
-        return f"it cost ${spent:.2f} of --max-cost {limits.max_cost:g}"
-    return _idle_verdict(limits, deployment)
+    total = total or _guard_totals.total({}, deployment)
+    reached = _reached(limits, total)
+    if reached is None:
+        return _idle_verdict(limits, deployment)
+    option, limit = reached
+    verb = "ran" if option == "--max-hours" else "cost"
+    return f"it {verb} {_amount(option, total)}{total.across} of {option} {limit:g}"
+
+
+def _reached(limits: Limits, total: _guard_totals.Total) -> tuple[str, float] | None:
+    """``(option, limit)`` of the first of max-hours and max-cost the total reached."""
+    if limits.max_hours is not None and total.hours >= limits.max_hours:
+        return "--max-hours", limits.max_hours
+    if limits.max_cost is not None and total.dollars >= limits.max_cost:
+        return "--max-cost", limits.max_cost
+    return None
+
+
+def _amount(option: str, total: _guard_totals.Total) -> str:
+    """``3.02 h`` or ``$2.01``: the total the option limits."""
+    if option == "--max-hours":
+        return f"{total.hours:.2f} h"
+    return f"${total.dollars:.2f}"
 
 
 def _idle_verdict(limits: Limits, deployment: Deployment) -> str | None:
@@ -231,18 +215,18 @@ def _idle_verdict(limits: Limits, deployment: Deployment) -> str | None:
 async def enforce(
     session: Session, api: Provider, deployments: list[Deployment]
 ) -> list[tuple[str, str, dict[str, Any] | None]]:
-    """Stop every guarded deployment past its limit.
+    """Stop every guarded deployment past its limit, counting across its starts.
 
     Returns ``(id, sentence, what the provider answered)`` per stop.
     """
     said = []
     for deployment in deployments:
         record = session.store.by_remote(api.name, deployment.id)
-        guards = (record.details or {}).get("guards") if record else None
-        if not guards:
+        if record is None or not (record.details or {}).get("guards"):
             continue
-        limits = Limits(**guards)
-        why = verdict(limits, deployment)
+        details = _guard_totals.observe(session.store, record, deployment)
+        limits = Limits(**(details.get("guards") or {}))
+        why = verdict(limits, deployment, _guard_totals.total(details, deployment))
         if why is None:
             continue
         after = await api.stop(deployment.id)
@@ -251,6 +235,68 @@ async def enforce(
         )
         said.append((deployment.id, sentence, after))
     return said
+
+
+async def before_start(
+    session: Session,
+    api: Provider,
+    before: Deployment,
+    *,
+    label: str,
+    max_hours: float | None = None,
+    max_cost: float | None = None,
+) -> str:
+    """Refuse to start what has reached a kernel limit; keep new limits.
+
+    ``max_hours`` and ``max_cost`` replace the stored limits. Returns a sentence
+    for the outcome (new limits), or "".
+    """
+    record = session.store.by_remote(api.name, before.id)
+    if record is None:
+        return ""
+    details = record.details or {}
+    stored = Limits(**(details.get("guards") or {}))
+    given = {"max_hours": max_hours, "max_cost": max_cost}
+    limits = replace(stored, **{k: v for k, v in given.items() if v is not None})
+    if limits.max_hours is None and limits.max_cost is None:
+        return ""
+    billed = await _guard_totals.read_billed(api, details, before)
+    if billed is not None:
+        details = _guard_totals.keep_billed(session.store, record, billed)
+    total = _guard_totals.total(details)
+    reached = _reached(limits, total)
+    if reached is not None:
+        raise _refusal(label, before.name, total, *reached)
+    session.guard_check().ensure_running()
+    if limits == stored:
+        return ""
+    session.store.update_details(
+        record.provider,
+        record.launch_id,
+        lambda now: {**now, "guards": limits.as_dict()},
+    )
+    said = f" Its kernel limits are now {limits.describe()}"
+    if api.name == "runpod" and start_script(before.image) is not None:
+        said += "; the watchdog inside the pod keeps those it was deployed with"
+    return said + "."
+
+
+def _refusal(
+    label: str, name: str, total: _guard_totals.Total, option: str, limit: float
+) -> LimitReachedError:
+    amount = total.hours if option == "--max-hours" else total.dollars
+    higher = math.ceil((amount + limit) * 10) / 10
+    keyword = option.removeprefix("--").replace("-", "_")
+    verb = "run" if option == "--max-hours" else "cost"
+    return LimitReachedError(
+        f"{label} has already {verb} {_amount(option, total)}{total.across} of "
+        f"{option} {limit:g}, so this kernel would stop it again at once: to go on, "
+        f"start it with a higher limit, e.g. `%sindri start {name} {option} "
+        f"{higher:g}` (in Python, {keyword}={higher:g}).",
+        option=option,
+        limit=limit,
+        total=amount,
+    )
 
 
 class BackgroundCheck:

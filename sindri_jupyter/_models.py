@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class State(enum.StrEnum):
@@ -126,6 +126,15 @@ class Deployment(BaseModel):
     connection: Connection | None = None
     #: the busiest GPU's utilisation in percent, where the provider reports it
     gpu_util: float | None = None
+    #: False for one that carries this library's tag but that this store does
+    #: not know: started on another machine, or the store was lost
+    in_store: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, name: str) -> str:
+        # A name read from a pod can hold anything; one line of text shows it.
+        return "".join(c if c.isprintable() else "?" for c in name)
 
     @property
     def ref(self) -> str:

@@ -106,19 +106,28 @@ def host_block(deployment: Deployment) -> HostBlock:
 
 
 def blocks_for(deployments: Iterable[Deployment]) -> list[HostBlock]:
-    """Blocks for the ready deployments with direct SSH; the rest are left out."""
+    """Blocks for this store's ready deployments with direct SSH; not the rest."""
     reachable = [
         d
         for d in deployments
-        if d.state is State.READY and d.connection and d.connection.ssh_direct
+        if d.state is State.READY
+        and d.connection
+        and d.connection.ssh_direct
+        and d.in_store  # a stranger gets a block once adopted
     ]
     blocks = [host_block(d) for d in reachable]
+    # A name used twice gets the provider in front; used twice on one provider,
+    # its id behind as well.
+    blocks = _unique(blocks, lambda b: f"{b.ref.split(':')[0]}-{b.alias}")
+    return _unique(blocks, lambda b: f"{b.alias}-{b.id}")
+
+
+def _unique(
+    blocks: list[HostBlock], rename: Callable[[HostBlock], str]
+) -> list[HostBlock]:
     taken = [b.alias for b in blocks]
-    # The same name on two providers: both get the provider in front.
     return [
-        dataclasses.replace(b, alias=f"{b.ref.split(':')[0]}-{b.alias}")
-        if taken.count(b.alias) > 1
-        else b
+        dataclasses.replace(b, alias=rename(b)) if taken.count(b.alias) > 1 else b
         for b in blocks
     ]
 

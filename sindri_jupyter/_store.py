@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,6 +141,37 @@ class Store:
                 "WHERE provider = ? AND launch_id = ?",
                 (state, _now(), provider, launch_id),
             )
+
+    def update_details(
+        self, provider: str, launch_id: str, change: Callable[[dict], dict]
+    ) -> dict | None:
+        """Rewrite one record's details with ``change`` in a single transaction.
+
+        Several kernels may change the same record at once: the write lock is
+        taken before the read, so no change is lost. Returns the details as
+        written, or None where there is no such record.
+        """
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT details FROM launches WHERE provider = ? AND launch_id = ?",
+                    (provider, launch_id),
+                ).fetchone()
+                if row is None:
+                    db.execute("ROLLBACK")
+                    return None
+                details = change(json.loads(row[0] or "{}"))
+                db.execute(
+                    "UPDATE launches SET details = ? "
+                    "WHERE provider = ? AND launch_id = ?",
+                    (json.dumps(details), provider, launch_id),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return details
 
     def records(
         self, provider: str | None = None, *, live_only: bool = True

@@ -44,6 +44,22 @@ def _terminal(text: str) -> str:
     return text.replace("%sindri ", f"{PROG} ").replace("%sindri", PROG)
 
 
+class _TerminalWords:
+    """A stream that writes the magics' wording with the terminal's command name."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_terminal(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, encoding, fileno, …
+        return getattr(self._stream, name)
+
+
 def _err(text: str) -> None:
     print(_terminal(text), file=sys.stderr, flush=True)
 
@@ -194,7 +210,7 @@ def _json_listing(options: argparse.Namespace) -> Any:
 
     if options.verb == "cost":
         return _api.cost(options.provider, since=options.since)
-    return _api.status(options.provider)
+    return _api.status(options.provider, everything=options.everything)
 
 
 def _json_ssh_config(options: argparse.Namespace) -> Any:
@@ -213,6 +229,7 @@ JSON_FORMS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "start": _json_action,
     "pause": _json_action,
     "destroy": _json_action,
+    "adopt": _json_action,
     "doctor": _json_doctor,
     "ssh-config": _json_ssh_config,
     "emulator": _json_emulator,
@@ -235,7 +252,7 @@ def _run_text(verb: str, options: argparse.Namespace, *, out: Any = None) -> int
     name = "sandbox" if verb == "emulator" else verb.replace("-", "_")
     before, _frontend.terminal = _frontend.terminal, True
     try:
-        with contextlib.redirect_stdout(out or sys.stdout):
+        with contextlib.redirect_stdout(_TerminalWords(out or sys.stdout)):
             getattr(_frontend, f"run_{name}")(_Stub(), options)
     finally:
         _frontend.terminal = before

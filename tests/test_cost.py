@@ -136,6 +136,8 @@ def test_gpus_filters_by_memory_price_and_count(session, control):
         ("deploy runpod --gpu L40 --max-hours 0", "--max-hours"),
         ("deploy runpod --gpu L40 --max-cost free", "--max-cost"),
         ("deploy runpod --gpu L40 --stop-when-idle soon", "--stop-when-idle"),
+        ("start trainer --max-hours 0", "--max-hours"),
+        ("start trainer --max-cost free", "--max-cost"),
     ],
 )
 def test_bad_cost_options_are_refused_in_one_sentence_and_send_nothing(

@@ -13,12 +13,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 import sindri_jupyter as sj
-from sindri_jupyter._guards import WATCHDOG_SECONDS
+from sindri_jupyter._watchdog import WATCHDOG_SECONDS
 
 BOOT_SECONDS = 3  # past the emulator's 2.5 s of PROVISIONING and STARTING
 
@@ -152,6 +153,129 @@ def test_max_cost_2_on_a_50_cent_pod_stops_it_at_four_hours(
     assert billed["ok"]
 
 
+def test_max_cost_follows_the_pods_live_price_when_it_changes_mid_run(
+    session, runpod_emulator, manual, runpod_key
+):
+    manual.set_price("NVIDIA L40", secure=0.5)
+    pod = sj.deploy("runpod", gpu="L40", name="repriced", max_cost=2, wait=False)
+    boot(manual, pod.id)
+    watchdog_started = clock_now(manual)  # the manual clock stood still since
+    # An hour at $0.50/h, then the pod's own price goes to $1.50/h.
+    step(manual, pod.id, 3600)
+    manual.call("POST", f"pods/{pod.id}/cost", {"cost": 1.5})
+    # $2 = 1 h × $0.50 + the rest at $1.50/h; at the deploy's $0.50/h it were 4 h.
+    hours_to_the_limit = 1 + (2 - 1 * 0.5) / 1.5
+    expected_stop = watchdog_started + timedelta(hours=hours_to_the_limit)
+    step(manual, pod.id, hours_to_the_limit * 3600 - 3600 - WATCHDOG_SECONDS)
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
+    manual.advance(WATCHDOG_SECONDS)
+    wait_for(
+        lambda: pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED",
+        "the pod to stop",
+    )
+    journal = manual.requests()
+    [stop] = [r for r in journal if r["path"] == f"/v2/pods/{pod.id}/action"]
+    assert stop["origin"] == "pod"
+    assert datetime.fromisoformat(stop["time"]) == expected_stop
+    # The watchdog read the pod at each of its three looks, with the pod's key.
+    looks = [
+        r["status"]
+        for r in journal
+        if r["origin"] == "pod" and r["path"] == f"/v2/pods/{pod.id}"
+    ]
+    assert looks == [200, 200, 200]
+
+
+def clock_now(control) -> datetime:
+    return datetime.fromisoformat(control.clock()["now"])
+
+
+def test_a_pods_own_calls_are_marked_and_move_no_step_clock(
+    session, runpod_emulator, control, runpod_key
+):
+    pod = sj.deploy("runpod", gpu="L40", name="inside", wait=False)
+    key = runpod_emulator.app.containers.key_for(pod.id)
+    control.set_clock(mode="step", step=5)
+    control.clear_requests()
+    before = control.clock()["now"]
+    url = f"{runpod_emulator.base_url}/v2/pods/{pod.id}"
+    assert httpx.get(url, headers={"Authorization": f"Bearer {key}"}).is_success
+    assert control.clock()["now"] == before
+    httpx.get(url, headers={"Authorization": f"Bearer {runpod_key}"})
+    assert control.clock()["now"] != before
+    assert [r["origin"] for r in control.requests()] == ["pod", "client"]
+
+
+def test_the_kernel_counts_hours_across_starts(
+    session, runpod_emulator, manual, runpod_key
+):
+    pod = sj.deploy(
+        "runpod", gpu="L40", name="sum", image="ghcr.io/me/x:1", max_hours=1, wait=False
+    )
+    manual.advance(BOOT_SECONDS + 40 * 60)
+    assert [d.state.value for d in sj.status()] == ["ready"]
+    sj.stop("sum")
+    sj.start("sum", wait=False)
+    manual.advance(BOOT_SECONDS + 19 * 60)  # 40 + 19 minutes: not yet an hour
+    assert [d.state.value for d in sj.status()] == ["ready"]
+    assert not [line for line in session.take_notices() if "Stopped" in line]
+    manual.advance(60)  # 40 + 20 minutes
+    assert [d.state.value for d in sj.status()] == ["stopped"]
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED"
+    said = [line for line in session.take_notices() if "Stopped" in line]
+    assert said == [
+        (
+            f"Stopped runpod:sum (id {pod.id}): it ran 1.00 h across 2 starts of "
+            "--max-hours 1. Its volume is kept."
+        )
+    ]
+
+
+def test_a_start_past_the_total_is_refused_until_a_higher_limit(
+    shell, session, runpod_emulator, manual, runpod_key, capsys
+):
+    pod = sj.deploy(
+        "runpod",
+        gpu="L40",
+        name="spent",
+        image="ghcr.io/me/x:1",
+        max_cost=1,
+        wait=False,
+    )
+    manual.advance(BOOT_SECONDS + 3600)  # $0.99 after an hour: still under $1
+    sj.stop("spent")
+    sj.start("spent", wait=False)
+    manual.advance(BOOT_SECONDS + 60)  # another minute: over $1 in all
+    assert [d.state.value for d in sj.status()] == ["stopped"]
+    manual.clear_requests()
+    with pytest.raises(sj.LimitReachedError) as refused:
+        sj.start("spent")
+    assert str(refused.value).startswith(
+        f"runpod:spent (id {pod.id}) has already cost $1.0"
+    )
+    assert "across 2 starts of --max-cost 1, so this kernel would stop it" in str(
+        refused.value
+    )
+    assert "`%sindri start spent --max-cost 2.1` (in Python, max_cost=2.1)" in str(
+        refused.value
+    )
+    starts = [r for r in manual.requests() if r["body"] == {"action": "start"}]
+    assert starts == []
+    # The pod's billing records counted too: one read, for this pod only.
+    [billing] = [r for r in manual.requests() if r["path"] == "/v2/billing/pods"]
+    assert billing["query"]["podId"] == [pod.id]
+    manual.set_clock(mode="step", step=1)
+    capsys.readouterr()
+    shell.run_line_magic("sindri", "start spent --max-cost 3")
+    out = capsys.readouterr().out
+    assert f"Started runpod:spent (id {pod.id}). Its kernel limits are now " in out
+    assert "--max-cost 3." in out
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
+    assert session.store.by_remote("runpod", pod.id).details["guards"] == {
+        "max_cost": 3.0
+    }
+
+
 @pytest.mark.parametrize(("util", "expected"), [(0, True), (50, False)])
 def test_stop_when_idle_30m_stops_an_idle_pod_and_spares_a_busy_one(
     session, runpod_emulator, manual, runpod_key, util, expected
@@ -277,7 +401,7 @@ def test_config_defaults_put_a_watchdog_in_every_deploy(
         shell.run_line_magic("config", "Sindri.stop_when_idle = None")
     out = capsys.readouterr().out
     assert "--max-hours 2, --stop-when-idle 45m" in out
-    assert "limit=7200" in out and "idle_limit=2700" in out
+    assert "max_seconds=7200" in out and "idle_limit=2700" in out
     assert "exec /start.sh" in out
 
 

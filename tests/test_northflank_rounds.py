@@ -128,9 +128,9 @@ def test_a_lost_store_finds_every_service_by_its_tag_in_another_project(
     finally:
         _api._session = None
     assert first.store is not second.store
-    assert [(d.id, d.detail) for d in found] == [("research/kept", "found by its tag")]
+    assert [(d.id, d.in_store) for d in found] == [("research/kept", False)]
     assert found[0].state is State.READY
-    # Adopted: later rounds list that project without a scan.
+    # Found: later rounds list that project without a scan.
     nf.clear_requests()
     asyncio.run(second.status("northflank"))
     assert paths(nf) == ["GET /v1/projects/research/services"]
@@ -157,7 +157,7 @@ def test_a_service_replaced_by_another_launch_is_read_again(twenty_five, nf, nf_
     assert f"GET {SERVICES}/svc-2/runtime-environment" in made
     at_that_id = {d.launch_id: d for d in found if d.id == "sindri/svc-2"}
     # The held launch is gone; the other launch is shown as found, with its token.
-    assert at_that_id[other].detail == "found by its tag"
+    assert not at_that_id[other].in_store
     assert "other-token" in at_that_id[other].connection.jupyter_url
     assert [d.state for d in found if d.name == "svc-2" and d.launch_id != other] == [
         State.GONE

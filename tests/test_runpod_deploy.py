@@ -275,16 +275,19 @@ def test_names_are_unique_among_live_deployments(session, control):
     assert len(creates(control)) == 1
 
 
-def test_a_lost_store_is_rebuilt_from_the_tags(session, control, fresh_data_dir):
+def test_a_lost_store_still_shows_tagged_pods_and_using_one_adopts_it(
+    session, control, fresh_data_dir
+):
     deployment = sj.deploy("runpod", gpu="L40", name="t")
     for path in fresh_data_dir.glob("deployments.sqlite3*"):
         path.unlink()
     session._store = None
     listed = sj.status()
     [found] = listed
-    assert found.id == deployment.id and found.name == "t"
-    assert f"was found by its tag: it is tracked now; `%sindri destroy {found.id}`" in (
-        str(listed)
-    )
-    assert sj.connect("t").id == deployment.id
-    assert "found by its tag" not in str(sj.status())  # tracked from now on
+    assert found.id == deployment.id and found.name == "t" and not found.in_store
+    assert "t (not in this store)" in str(listed)
+    assert f"runpod:t (id {found.id}). `%sindri status --all` offers" in str(listed)
+    assert session.store.records() == []  # shown, not adopted behind the user's back
+    assert sj.connect("t").id == deployment.id  # naming it is using it: adopted
+    [again] = sj.status()
+    assert again.in_store and "not in this store" not in str(sj.status())

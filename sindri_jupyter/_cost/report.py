@@ -124,12 +124,18 @@ async def build(
 
 
 async def billing_records(
-    api: Provider, *, start: datetime | None = None, bucket: str = "day"
+    api: Provider,
+    *,
+    start: datetime | None = None,
+    bucket: str = "day",
+    pod_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """RunPod's per-pod charge records (``GET /v2/billing/pods``)."""
+    """RunPod's per-pod charge records (``GET /v2/billing/pods``), of one pod or all."""
     params = {"bucketSize": bucket}
     if start is not None:
         params["startTime"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if pod_id is not None:
+        params["podId"] = pod_id
     reply = await api.api.call(  # type: ignore[attr-defined]
         "GET", "/v2/billing/pods", params=params, safe_to_repeat=True
     )

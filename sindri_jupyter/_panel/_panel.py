@@ -251,6 +251,19 @@ class Panel(widgets.VBox):
 
         self._run(work())
 
+    def adopt(self, row: Row) -> None:
+        reference = row.key
+        row.adopt.disabled = True
+
+        async def work() -> None:
+            try:
+                self._say(await _session().adopt(reference))
+            finally:
+                row.adopt.disabled = False
+                await self._round()
+
+        self._run(work())
+
     def ask_destroy(self, row: Row) -> None:
         """The first click only asks; nothing is sent until Confirm."""
         question = widgets.HTML(sentence("Reading what a destroy deletes…"))

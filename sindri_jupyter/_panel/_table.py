@@ -50,12 +50,18 @@ class Row:
             description="Destroy", button_style="danger", layout=_BUTTON
         )
         self.logs = widgets.Button(description="Logs", layout=_BUTTON)
+        # Shown only for a tagged deployment this store does not know.
+        self.adopt = widgets.Button(
+            description="Adopt",
+            tooltip="track it in this store",
+            layout=widgets.Layout(width="80px", display="none"),
+        )
         self.detail = widgets.VBox(layout=widgets.Layout(margin="0 0 0 20px"))
         self.box = widgets.VBox(
             [
                 widgets.HBox(
                     [*self.cells.values(), self.connect, self.power, self.destroy]
-                    + [self.logs]
+                    + [self.logs, self.adopt]
                 ),
                 self.detail,
             ]
@@ -65,6 +71,7 @@ class Row:
         self.power.on_click(lambda _: actions.power(self))
         self.destroy.on_click(lambda _: actions.ask_destroy(self))
         self.logs.on_click(lambda _: actions.toggle_logs(self))
+        self.adopt.on_click(lambda _: actions.adopt(self))
 
     @property
     def key(self) -> str:
@@ -79,7 +86,10 @@ class Row:
         self.read_at = read_at
         self.touched = now
         cells = self.cells
-        cells["name"].value = f"<b>{escape(deployment.name)}</b>"
+        cells["name"].value = f"<b>{escape(deployment.name)}</b>" + (
+            "" if deployment.in_store else " <i>(not in this store)</i>"
+        )
+        self.adopt.layout.display = "none" if deployment.in_store else None
         cells["provider"].value = escape(deployment.provider)
         cells["state"].value = _display.badge(deployment.state)
         cells["state"].tooltip = deployment.detail or deployment.state.value
@@ -116,6 +126,7 @@ class RowActions:
     power: Callable[[Row], None]
     ask_destroy: Callable[[Row], None]
     toggle_logs: Callable[[Row], None]
+    adopt: Callable[[Row], None]
 
 
 class Table:

@@ -85,6 +85,14 @@ class ProviderApp:
     def decorate(self, request: Request, response: Response) -> None:
         """Add provider headers (rate-limit state, say) to any provider response."""
 
+    def origin(self, request: Request) -> str:
+        """``"client"``, or ``"pod"`` for a call made from inside an emulated pod.
+
+        A pod's calls come on its own schedule, so they do not move a `step`
+        clock; the request log marks them.
+        """
+        return "client"
+
     def rate_limited(self, request: Request, retry_after: int) -> Response:
         """The provider's 429, used by the `rate-limit` fault."""
         problem = Problem(429, "Too Many Requests", "rate limit exceeded")

@@ -1,6 +1,8 @@
 """The request log: what the emulated provider was asked, without any secret.
 
-Entries record whether a request was authorized, never the key that it carried.
+Entries record whether a request was authorized, never the key that it carried,
+and where it came from: ``"client"``, or ``"pod"`` for what runs inside an
+emulated pod with that pod's own key (its watchdog, say).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class JournalEntry:
     authorized: bool
     status: int | None = None
     faults: list[str] = field(default_factory=list)
+    origin: str = "client"
 
     def as_json(self) -> dict:
         return {
@@ -33,6 +36,7 @@ class JournalEntry:
             "time": self.time,
             "authorized": self.authorized,
             "faults": list(self.faults),
+            "origin": self.origin,
         }
 
 

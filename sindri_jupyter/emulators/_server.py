@@ -1,8 +1,9 @@
 """The shared HTTP server: one `ProviderApp` behind stdlib `ThreadingHTTPServer`.
 
-Per provider-API request the server ticks the clock, checks the key, applies
-transport faults around the app's handler, stamps `Date:` from the virtual
-clock and journals the exchange. `/_emulator/...` goes to the control surface.
+Per provider-API request the server ticks the clock (not for calls from inside
+an emulated pod), checks the key, applies transport faults around the app's
+handler, stamps `Date:` from the virtual clock and journals the exchange.
+`/_emulator/...` goes to the control surface.
 """
 
 from __future__ import annotations
@@ -238,18 +239,29 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self.write(emulator.control_surface.handle(request))
             return
-        now = emulator.clock.tick()
         request = Request(
-            self.command, parts.path, query, headers, body, now, faults=emulator.faults
+            self.command,
+            parts.path,
+            query,
+            headers,
+            body,
+            emulator.clock.now(),
+            faults=emulator.faults,
         )
+        origin = emulator.app.origin(request)
+        if origin == "client":
+            # What runs inside a pod calls on its own schedule: only a client's
+            # request moves a step clock, so repeatable runs stay repeatable.
+            request.now = emulator.clock.tick()
         request.authorized = emulator.app.authenticate(request)
         entry = JournalEntry(
             self.command,
             parts.path,
             query,
             request.json_or_none(),
-            format_instant(now),
+            format_instant(request.now),
             request.authorized,
+            origin=origin,
         )
         try:
             response = emulator.answer(request, entry)

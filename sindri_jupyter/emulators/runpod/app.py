@@ -91,6 +91,13 @@ class RunPodApp(PodRoutes, ControlRoutes, ProviderApp):
         own = f"/v2/pods/{pod_id}"
         return request.path == own or request.path.startswith(own + "/")
 
+    def origin(self, request: Request) -> str:
+        """A pod's own key marks a call from inside that pod (its watchdog)."""
+        if self.containers is None:
+            return "client"
+        inside = self.containers.pod_of_key(self.token(request))
+        return "pod" if inside is not None else "client"
+
     def routes(self) -> list[Route]:
         return [
             *self.pod_routes(),

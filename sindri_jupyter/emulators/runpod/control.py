@@ -1,4 +1,4 @@
-"""RunPod's extra control endpoints: stock, catalog prices, outside deletes."""
+"""RunPod's extra control endpoints: stock, prices, outside deletes, containers."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ class ControlRoutes:
             Route("GET", f"{PREFIX}/catalog", self.control_get_catalog),
             Route("POST", f"{PREFIX}/catalog", self.control_set_price),
             Route("POST", f"{PREFIX}/pods/{{id}}/delete", self.control_delete_pod),
+            Route("POST", f"{PREFIX}/pods/{{id}}/cost", self.control_set_pod_cost),
             Route("GET", f"{PREFIX}/pods/{{id}}/container", self.control_container),
-            Route("POST", f"{PREFIX}/pods/{{id}}/container", self.control_set_container),
+            Route(
+                "POST", f"{PREFIX}/pods/{{id}}/container", self.control_set_container
+            ),
             Route("POST", f"{PREFIX}/pods/{{id}}/gpu", self.control_set_gpu),
         ]
 
@@ -76,6 +79,18 @@ class ControlRoutes:
             raise HttpError(404, f"pod {request.params['id']!r} not found")
         self.terminate(pod, self.clock.now())
         return Response.json(200, {"deleted": pod.id})
+
+    def control_set_pod_cost(self: RunPodApp, request: Request) -> Response:
+        """Change a pod's own `cost` (USD/h) from now on, as a price change would."""
+        pod = self.pods.get(request.params["id"])
+        if pod is None:
+            raise HttpError(404, f"pod {request.params['id']!r} not found")
+        cost = body_object(request, required=True).get("cost")
+        if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
+            raise HttpError(400, "cost must be a non-negative number (USD per hour)")
+        pod.cost_per_hour = float(cost)
+        pod.bill(self.clock.now())  # billing follows the new rate from now on
+        return Response.json(200, pod.as_json(self.clock.now()))
 
     # -- what runs inside a pod (see container.py) ---------------------------------
 
