@@ -350,7 +350,9 @@ def gpu_table(provider: str | None = None, **filters: Any) -> Any:
     return _sync.run(lambda emit: agpu_table(provider, **filters))
 
 
-async def acost(provider: str | None = None, *, since: str | float | None = None) -> Any:
+async def acost(
+    provider: str | None = None, *, since: str | float | None = None
+) -> Any:
     from ._cost import report
 
     seconds = _validate.duration(since, "--since") if since is not None else None

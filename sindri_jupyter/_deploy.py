@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from typing import Any
 
 from . import _guards, _ratelimit
 from ._engine import ProgressCallback, Session
@@ -230,11 +231,11 @@ async def deploy(
         for note in first.notes:
             report(Progress(phase="plan", message=note))
         limits = _guards.limits_of(spec)
-        details = (
-            {"guards": limits.as_dict(), "price": first.price_per_hour}
-            if limits.any
-            else None
-        )
+        # The price is kept even without limits: limits given at a later start
+        # turn the billed dollars into hours with it.
+        details: dict[str, Any] = {"price": first.price_per_hour}
+        if limits.any:
+            details["guards"] = limits.as_dict()
         session.store.record_launch(spec.provider, launch.launch_id, spec.name, details)
         remote = await _place(session, api, launch, candidates, report)
         session.store.set_remote(spec.provider, launch.launch_id, remote["id"])

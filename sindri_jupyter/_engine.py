@@ -571,6 +571,11 @@ class Session:
             State.RUNNING,
             State.READY,
         ):
+            note = _guards.replace_limits(
+                self, api, before, label=label, **(limits or {})
+            )
+            if note:
+                return before, f"{label} is already {before.state.value}.{note}"
             return before, f"{label} is already {before.state.value}; nothing to do."
         note = ""
         if stopping:  # the kernel's guards count this start's hours in full

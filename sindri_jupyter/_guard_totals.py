@@ -92,11 +92,24 @@ def _with_run(details: dict, deployment: Deployment) -> dict:
     runs = dict(details.get(RUNS) or {})
     key = _start_key(deployment)
     seen = runs.get(key) or {}
+    before = float(seen.get("seconds") or 0)
     uptime = float(deployment.uptime_seconds or 0)
-    seconds = max(float(seen.get("seconds") or 0), uptime)
-    rate = deployment.cost_per_hour or float(seen.get("rate") or 0)
-    runs[key] = {"seconds": seconds, "rate": rate}
+    seconds = max(before, uptime)
+    rate = float(deployment.cost_per_hour or 0)
+    # The time since the last look counts at the $/h seen now: a price change
+    # moves only what comes after it.
+    dollars = _dollars(seen) + (seconds - before) / 3600 * rate
+    highest = max(rate, float(seen.get("highest") or 0))
+    runs[key] = {"seconds": seconds, "rate": rate, "dollars": dollars}
+    runs[key]["highest"] = highest
     return {**details, RUNS: runs}
+
+
+def _dollars(run: dict) -> float:
+    """A run's dollars; older records kept only seconds and one rate."""
+    if "dollars" in run:
+        return float(run["dollars"] or 0)
+    return float(run.get("seconds") or 0) / 3600 * float(run.get("rate") or 0)
 
 
 def observe(store: Store, record: Record, deployment: Deployment) -> dict:
@@ -128,7 +141,7 @@ def total(details: dict, deployment: Deployment | None = None) -> Total:
     seen_after = Total(0.0, 0.0, 0)
     for key, run in runs.items():
         seconds = float(run.get("seconds") or 0)
-        one = Total(seconds, seconds / 3600 * float(run.get("rate") or 0), 1)
+        one = Total(seconds, _dollars(run), 1)
         started = _instant(key)
         if cut is not None and (started is None or started < cut):
             seen_before = seen_before + one
@@ -143,15 +156,18 @@ def total(details: dict, deployment: Deployment | None = None) -> Total:
     return seen_before + seen_after
 
 
-def last_rate(details: dict, deployment: Deployment) -> float:
-    """The $/h to turn billed dollars into hours: as last seen, else at deploy."""
-    runs = details.get(RUNS) or {}
-    earliest = datetime.min.replace(tzinfo=UTC)
-    for key in sorted(runs, key=lambda k: _instant(k) or earliest, reverse=True):
-        rate = float(runs[key].get("rate") or 0)
-        if rate:
-            return rate
-    return deployment.cost_per_hour or float(details.get(PRICE) or 0)
+def highest_rate(details: dict, deployment: Deployment) -> float:
+    """The $/h to turn billed dollars into hours: the highest ever seen.
+
+    Dollars divided by the highest rate never count more hours than ran, so a
+    price that fell never makes the kernel refuse a start it should allow.
+    """
+    seen = [
+        max(float(run.get("highest") or 0), float(run.get("rate") or 0))
+        for run in (details.get(RUNS) or {}).values()
+    ]
+    seen += [float(deployment.cost_per_hour or 0), float(details.get(PRICE) or 0)]
+    return max(seen)
 
 
 async def read_billed(
@@ -177,7 +193,7 @@ async def read_billed(
     now = api.server_time() or deployment.as_of
     if now is None:
         return None
-    rate = last_rate(details, deployment)
+    rate = highest_rate(details, deployment)
     seconds = dollars / rate * 3600 if rate else 0.0
     return {"at": now.isoformat(), "seconds": seconds, "dollars": dollars}
 

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import _guard_totals
-from ._errors import InputError, LimitReachedError
+from ._errors import ConflictError, InputError, LimitReachedError, NotFoundError
 from ._watchdog import IDLE_PERCENT, start_command, watchdog_script
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("sindri_jupyter")
 
+#: the largest --max-hours or --max-cost taken; more is no limit at all
+LIMIT_CEILING = 1_000_000
 #: how often the kernel's background check looks, in wall seconds
 CHECK_SECONDS = 60.0
 #: images whose start script is known, by name prefix
@@ -92,11 +94,18 @@ def check_limit(value: Any, option: str) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = math.nan
     if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
         raise InputError(
             f"{option} {value!r} must be a number greater than zero.",
+            option=option,
+            value=value,
+        )
+    if number > LIMIT_CEILING:
+        raise InputError(
+            f"{option} {value!r} is more than {LIMIT_CEILING:,}: leave the option "
+            "out for no limit.",
             option=option,
             value=value,
         )
@@ -229,7 +238,13 @@ async def enforce(
         why = verdict(limits, deployment, _guard_totals.total(details, deployment))
         if why is None:
             continue
-        after = await api.stop(deployment.id)
+        try:
+            after = await api.stop(deployment.id)
+        except (ConflictError, NotFoundError):
+            # Stopped (or gone) since the list: the watchdog, another kernel or
+            # the console acted on the same limit first. Nothing is left to do.
+            logger.info("%s was stopped elsewhere first", deployment.id)
+            continue
         sentence = (
             f"Stopped {deployment.ref} (id {deployment.id}): {why}. Its volume is kept."
         )
@@ -254,12 +269,10 @@ async def before_start(
     record = session.store.by_remote(api.name, before.id)
     if record is None:
         return ""
-    details = record.details or {}
-    stored = Limits(**(details.get("guards") or {}))
-    given = {"max_hours": max_hours, "max_cost": max_cost}
-    limits = replace(stored, **{k: v for k, v in given.items() if v is not None})
+    stored, limits = _limits_given(record, label, max_hours, max_cost)
     if limits.max_hours is None and limits.max_cost is None:
         return ""
+    details = record.details or {}
     billed = await _guard_totals.read_billed(api, details, before)
     if billed is not None:
         details = _guard_totals.keep_billed(session.store, record, billed)
@@ -267,7 +280,55 @@ async def before_start(
     reached = _reached(limits, total)
     if reached is not None:
         raise _refusal(label, before.name, total, *reached)
-    session.guard_check().ensure_running()
+    return _keep_limits(session, api, before, record, stored, limits)
+
+
+def replace_limits(
+    session: Session,
+    api: Provider,
+    before: Deployment,
+    *,
+    label: str,
+    max_hours: float | None = None,
+    max_cost: float | None = None,
+) -> str:
+    """New kernel limits for a deployment already running; a sentence, or ""."""
+    record = session.store.by_remote(api.name, before.id)
+    if record is None:
+        return ""
+    stored, limits = _limits_given(record, label, max_hours, max_cost)
+    return _keep_limits(session, api, before, record, stored, limits)
+
+
+def _limits_given(
+    record: Any, label: str, max_hours: float | None, max_cost: float | None
+) -> tuple[Limits, Limits]:
+    """``(stored limits, stored with the given ones replaced)``."""
+    from ._engine import UNTAGGED
+
+    stored = Limits(**((record.details or {}).get("guards") or {}))
+    given = {"max_hours": max_hours, "max_cost": max_cost}
+    if any(v is not None for v in given.values()) and record.launch_id.startswith(
+        UNTAGGED
+    ):
+        raise InputError(
+            f"{label} was not launched by this library, so no status round checks "
+            "it: it cannot take kernel limits.",
+            option="--max-hours" if max_hours is not None else "--max-cost",
+        )
+    return stored, replace(stored, **{k: v for k, v in given.items() if v is not None})
+
+
+def _keep_limits(
+    session: Session,
+    api: Provider,
+    before: Deployment,
+    record: Any,
+    stored: Limits,
+    limits: Limits,
+) -> str:
+    if limits.any:
+        session.guard_check().ensure_running()
     if limits == stored:
         return ""
     session.store.update_details(
@@ -345,13 +406,13 @@ class BackgroundCheck:
         said: list[str] = []
         for provider in sorted({r.provider for r in guarded}):
             async with self.session.provider(provider) as api:
-                found = []
-                for record in guarded:
-                    if record.provider != provider:
-                        continue
-                    remote = await api.get(record.remote_id)
-                    if remote is not None:
-                        found.append(to_deployment(api, remote))
+                # One list request per provider, as a status round makes.
+                wanted = {r.remote_id for r in guarded if r.provider == provider}
+                found = [
+                    deployment
+                    for remote in await api.list_tagged()
+                    if (deployment := to_deployment(api, remote)).id in wanted
+                ]
                 stopped = await enforce(self.session, api, found)
                 said += [sentence for _, sentence, _ in stopped]
         return said

@@ -22,8 +22,11 @@ _pieces: set[str] = set()
 _secrets: set[str] = set()
 
 # Shapes of credentials that must go even when they were never registered here.
+# A shell variable's name after "Bearer" (the watchdog's script) is no key.
+_SHELL_VARIABLE = r"(?!\$\{?[A-Z_][A-Z0-9_]*\}?(?:[\s\"'\\]|$))"
 _SHAPES = re.compile(
-    r"(?i)(bearer\s+)[^\s\"'<>,;]+|\brpa_[A-Za-z0-9]{8,}|\bnf-[A-Za-z0-9_-]{16,}"
+    rf"(?i)(bearer\s+){_SHELL_VARIABLE}[^\s\"'<>,;]+"
+    r"|\brpa_[A-Za-z0-9]{8,}|\bnf-[A-Za-z0-9_-]{16,}"
 )
 _SECRET_ENV_KEY = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)")
 

@@ -11,6 +11,7 @@ no Python in the image.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,27 +34,31 @@ def watchdog_script(limits: Limits, rate_per_hour: float | None) -> str:
     lines = [
         "# sindri-jupyter watchdog: stops this pod when a limit is reached",
         "export LC_ALL=C",
-        f"max_seconds={int(hours * 3600) if hours is not None else ''}",
+        f"max_seconds={max(1, math.ceil(hours * 3600)) if hours is not None else ''}",
         f"max_dollars={_number(limits.max_cost)}",
         f"deploy_price={_number(rate_per_hour)}",
         f"idle_limit={int(limits.idle_seconds) if limits.idle_seconds else ''}",
         "started=$(date +%s); last=$started; dollars=0; idle_since=",
+        "rate=$deploy_price",
         f"while sleep {WATCHDOG_SECONDS}; do",
         " now=$(date +%s); why=",
         ' if [ -n "$max_seconds" ] && [ $((now - started)) -ge "$max_seconds" ];',
         "  then why=max-hours; fi",
         ' if [ -n "$max_dollars" ]; then',
-        # The pod's own record says its live $/h: the top-level "cost" field.
+        # The pod's own record says its live $/h: "cost", the only number of
+        # that name in a pod (env values are strings), ended by , or }.
         (
             '  price=$(curl -fsS -H "Authorization: Bearer $RUNPOD_API_KEY"'
             ' "https://api.runpod.io/v2/pods/$RUNPOD_POD_ID" | tr -d "[:space:]"'
-            ' | grep -o "\\"cost\\":[0-9.eE+-]*" | head -n 1 | cut -d: -f2)'
+            ' | grep -o "\\"cost\\":[0-9.eE+]*[,}]" | head -n 1 | cut -d: -f2'
+            ' | tr -d ",}")'
         ),
-        "  # Where the read failed, this look counts at the price the deploy saw.",
-        "  price=${price:-$deploy_price}",
+        # Where the read failed, this look counts at the last price read (at
+        # first, the price the deploy saw).
+        '  if [ -n "$price" ]; then rate=$price; fi',
         (
-            '  dollars=$(awk -v d="$dollars" -v p="$price" -v s="$((now - last))"'
-            ' "BEGIN { printf \\"%.6f\\", d + p * s / 3600 }")'
+            '  dollars=$(awk -v d="$dollars" -v p="$rate" -v s="$((now - last))"'
+            ' "BEGIN { printf \\"%.10g\\", d + p * s / 3600 }")'
         ),
         '  if awk -v d="$dollars" -v m="$max_dollars" "BEGIN { exit !(d >= m + 0) }"',
         "  then why=max-cost; fi",
@@ -83,7 +88,7 @@ def watchdog_script(limits: Limits, rate_per_hour: float | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+    return "" if value is None else f"{value:.10g}"
 
 
 def start_command(script: str, image_start: str) -> str:

@@ -202,6 +202,10 @@ def _json_action(options: argparse.Namespace) -> Any:
         )
     if verb == "connect":
         return _api.connect(options.target)
+    if verb == "start":
+        return _api.start(
+            options.target, max_hours=options.max_hours, max_cost=options.max_cost
+        )
     return getattr(_api, verb)(options.target)
 
 

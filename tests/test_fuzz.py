@@ -13,7 +13,9 @@ from sindri_jupyter import _api, _commands, _frontend
 from sindri_jupyter._errors import InputError, SindriError
 
 OPTIONS = {
-    "--gpu": st.sampled_from(["", ",", " ", "A100", "NVIDIA L40", "RTX 4090", "x" * 80]),
+    "--gpu": st.sampled_from(
+        ["", ",", " ", "A100", "NVIDIA L40", "RTX 4090", "x" * 80]
+    ),
     "--name": st.text(min_size=0, max_size=60),
     "--count": st.sampled_from(["0", "-1", "99999", "two", "1.5", ""]),
     "--disk": st.sampled_from(["0", "-5", "big", "5000", ""]),

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import sindri_jupyter as sj
+from sindri_jupyter import cli
 from sindri_jupyter._watchdog import WATCHDOG_SECONDS
 
 BOOT_SECONDS = 3  # past the emulator's 2.5 s of PROVISIONING and STARTING
@@ -157,7 +158,14 @@ def test_max_cost_follows_the_pods_live_price_when_it_changes_mid_run(
     session, runpod_emulator, manual, runpod_key
 ):
     manual.set_price("NVIDIA L40", secure=0.5)
-    pod = sj.deploy("runpod", gpu="L40", name="repriced", max_cost=2, wait=False)
+    pod = sj.deploy(
+        "runpod",
+        gpu="L40",
+        name="repriced",
+        max_cost=2,
+        env={"cost": "1"},  # a string of that name in env must not be read as $/h
+        wait=False,
+    )
     boot(manual, pod.id)
     watchdog_started = clock_now(manual)  # the manual clock stood still since
     # An hour at $0.50/h, then the pod's own price goes to $1.50/h.
@@ -273,6 +281,12 @@ def test_a_start_past_the_total_is_refused_until_a_higher_limit(
     assert pod_status(runpod_emulator, runpod_key, pod.id) == "RUNNING"
     assert session.store.by_remote("runpod", pod.id).details["guards"] == {
         "max_cost": 3.0
+    }
+    # The terminal's JSON form takes the same options.
+    sj.stop("spent")
+    assert cli.main(["--json", "start", "spent", "--max-cost", "5"]) == cli.EXIT_OK
+    assert session.store.by_remote("runpod", pod.id).details["guards"] == {
+        "max_cost": 5.0
     }
 
 
@@ -428,3 +442,97 @@ def test_the_kernel_checks_in_the_background_while_it_runs(
     )
     assert any("--max-cost 1" in line for line in said)
     session.guard_check().close()
+
+
+def kernel_only(name: str, **limits) -> sj.Deployment:
+    """A pod whose image's start is unknown: only the kernel guards it."""
+    return sj.deploy(
+        "runpod", gpu="L40", name=name, image="ghcr.io/me/x:1", wait=False, **limits
+    )
+
+
+def states() -> list[str]:
+    return [d.state.value for d in sj.status()]
+
+
+def test_the_kernels_dollars_follow_a_price_change_from_when_it_is_seen(
+    session, manual
+):
+    manual.set_price("NVIDIA L40", secure=0.5)
+    pod = kernel_only("repriced", max_cost=2)
+    manual.advance(BOOT_SECONDS + 3600)
+    assert states() == ["ready"]  # $0.50 so far
+    manual.call("POST", f"pods/{pod.id}/cost", {"cost": 1.5})
+    # Charged in full at $1.50/h the hour would be $1.50 and the limit near.
+    manual.advance(58 * 60)  # $0.50 + 58 min at $1.50/h = $1.95
+    assert states() == ["ready"]
+    manual.advance(3 * 60)  # $2.025
+    assert states() == ["stopped"]
+
+
+def test_a_pod_stopped_elsewhere_just_before_the_kernel_stops_it(
+    session, manual, runpod_key
+):
+    import httpx
+
+    class WatchdogFirst(httpx.AsyncBaseTransport):
+        """Sends the stop the watchdog would send, just before the kernel's."""
+
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request):
+            if request.url.path.endswith("/action"):
+                async with httpx.AsyncClient() as other:
+                    await other.post(
+                        str(request.url),
+                        json={"action": "stop"},
+                        headers={"Authorization": f"Bearer {runpod_key}"},
+                    )
+            return await self.inner.handle_async_request(request)
+
+    pod = kernel_only("raced", max_hours=1)
+    manual.advance(BOOT_SECONDS + 3600)
+    session.transport = WatchdogFirst()
+    listed = sj.status()  # the kernel's stop meets a pod already stopping
+    assert [d.id for d in listed] == [pod.id]
+    session.transport = None
+    assert states() == ["stopped"]
+
+
+def test_new_limits_on_a_running_pod_are_kept_not_dropped(session, manual):
+    pod = kernel_only("running", max_hours=1)
+    manual.advance(BOOT_SECONDS + 50 * 60)
+    said = sj.start("running", max_hours=5).message
+    assert said == (
+        f"runpod:running (id {pod.id}) is already ready. Its kernel limits are now "
+        "--max-hours 5."
+    )
+    manual.advance(15 * 60)
+    assert states() == ["ready"]
+
+
+def test_limits_given_at_a_start_count_the_hours_billed_before(
+    session, manual, runpod_emulator, runpod_key
+):
+    pod = sj.deploy("runpod", gpu="L40", name="unguarded", wait=False)
+    manual.advance(BOOT_SECONDS + 10 * 3600)
+    sj.stop("unguarded")
+    with pytest.raises(sj.LimitReachedError, match="has already run 10.0"):
+        sj.start("unguarded", max_hours=5, wait=False)
+    assert pod_status(runpod_emulator, runpod_key, pod.id) == "EXITED"
+
+
+@pytest.mark.parametrize("value", [10**400, 1e305, "1e7"])
+def test_limits_too_large_to_mean_anything_are_refused_in_one_sentence(
+    session, control, value
+):
+    with pytest.raises(sj.InputError, match="is more than 1,000,000|greater than"):
+        sj.plan("runpod", gpu="L40", name="huge", max_hours=value)
+    assert control.requests() == []
+
+
+def test_the_dry_run_shows_the_watchdogs_key_variable_not_a_mask(session, control):
+    plan = str(sj.plan("runpod", gpu="L40", name="dry", max_cost=3))
+    assert "Bearer $RUNPOD_API_KEY" in plan
+    assert "Bearer •••" not in plan

@@ -73,9 +73,7 @@ def api_call(server, method: str, path: str, body=None) -> httpx.Response:
 
 # -- names -------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["1gpu", "ab", "gpu--box", "gpu_box", "g" * 60])
-def test_names_that_break_the_rule_are_refused_before_any_request(
-    nf_session, nf, name
-):
+def test_names_that_break_the_rule_are_refused_before_any_request(nf_session, nf, name):
     with pytest.raises(InputError) as caught:
         sj.deploy("northflank", gpu="H100", name=name)
     assert NAME_RULE in str(caught.value)
@@ -171,7 +169,10 @@ def test_a_dropped_create_does_not_make_two_services(nf_session, nf, nf_server):
     )
     said: list[str] = []
     deployment = sj.deploy(
-        "northflank", gpu="L4", name="nbook", on_progress=lambda p: said.append(p.message)
+        "northflank",
+        gpu="L4",
+        name="nbook",
+        on_progress=lambda p: said.append(p.message),
     )
     assert deployment.id == "sindri/nbook" and deployment.state is State.READY
     assert len(sent(nf, "POST", "/services/deployment")) == 1
@@ -237,7 +238,9 @@ def test_a_409_on_resume_means_already_running(nf_session, nf):
 
 def test_destroy_twice_says_it_is_already_gone(nf_session, nf):
     sj.deploy("northflank", gpu="L4", name="nbook")
-    assert sj.destroy("nbook", yes=True).message.startswith("Destroyed northflank:nbook")
+    assert sj.destroy("nbook", yes=True).message.startswith(
+        "Destroyed northflank:nbook"
+    )
     again = sj.destroy("nbook", yes=True)
     assert again.message == (
         "northflank:nbook (id sindri/nbook) was already gone; nothing to destroy."

@@ -60,9 +60,7 @@ def _account() -> str:
     return account_of(NF_KEY)
 
 
-def test_a_nearly_spent_budget_slows_a_background_wait_instead_of_a_429(
-    nf_session, nf
-):
+def test_a_nearly_spent_budget_slows_a_background_wait_instead_of_a_429(nf_session, nf):
     deployment = sj.deploy("northflank", gpu="L4", name="slow-one", wait=False)
     nf.set_rate_limit(remaining=4)
     sj.status("northflank")  # learns the budget is nearly spent
@@ -100,9 +98,7 @@ def test_after_a_429_a_wait_sleeps_until_the_reset_and_a_typed_command_returns(
     assert statuses(nf).count(429) == 1
 
 
-def test_a_one_hour_watch_of_a_steady_service_stays_far_under_the_budget(
-    nf_server, nf
-):
+def test_a_one_hour_watch_of_a_steady_service_stays_far_under_the_budget(nf_server, nf):
     from sindri_jupyter import _api
     from sindri_jupyter._config import Endpoint
 

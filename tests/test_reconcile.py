@@ -344,3 +344,12 @@ def test_ssh_config_leaves_strangers_out_and_never_repeats_an_alias(
     aliases = [b.alias for b in _ssh_config.blocks_for(listed)]
     assert len(aliases) == len(set(aliases)) == 3
     assert {f"runpod-same-{one.id}", f"runpod-same-{two}", "other"} == set(aliases)
+
+
+@pytest.mark.parametrize("target", ["a/b", "x" * 3000, "new\nline", "../pods"])
+def test_adopting_what_cannot_be_a_pod_id_sends_nothing(session, control, target):
+    sj.status()  # the list a name lookup needs, read beforehand
+    control.clear_requests()
+    with pytest.raises(sj.UnknownDeploymentError):
+        sj.adopt(target)
+    assert [r for r in control.requests() if r["path"] != "/v2/pods"] == []

@@ -21,7 +21,9 @@ def pods(control, key) -> list[dict]:
 
 def creates(control) -> list[dict]:
     return [
-        r for r in control.requests() if r["method"] == "POST" and r["path"] == "/v2/pods"
+        r
+        for r in control.requests()
+        if r["method"] == "POST" and r["path"] == "/v2/pods"
     ]
 
 
@@ -98,9 +100,7 @@ def test_a_name_freed_elsewhere_can_be_used_again(session, control):
     assert again.id != pod.id
 
 
-def test_a_name_is_taken_even_when_the_store_was_lost(
-    session, control, fresh_data_dir
-):
+def test_a_name_is_taken_even_when_the_store_was_lost(session, control, fresh_data_dir):
     sj.deploy("runpod", gpu="L40", name="kept", wait=False)
     for path in fresh_data_dir.glob("deployments.sqlite3*"):
         path.unlink()

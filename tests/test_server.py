@@ -86,7 +86,9 @@ def test_requests_without_the_token_get_403_and_touch_nothing(server, api):
                 reply = anonymous.request(method, server.api(path), json=body)
                 assert reply.status_code == 403, (method, path, reply.text)
         assert control.requests() == [], "a refused request reached the provider"
-    names = [d["name"] for d in api.get(server.api("deployments")).json()["deployments"]]
+    names = [
+        d["name"] for d in api.get(server.api("deployments")).json()["deployments"]
+    ]
     assert "no" not in names
 
 
@@ -179,9 +181,9 @@ def test_deploy_connect_stop_start_destroy(server, api):
     assert ref in [d["ref"] for d in listed["deployments"]]
     ready = wait_for_state(api, server, ref, "ready")
     assert ready["cost_per_hour"] > 0
-    assert api.get(server.api("deployments")).json()["burn_rate"] >= ready[
-        "cost_per_hour"
-    ]
+    assert (
+        api.get(server.api("deployments")).json()["burn_rate"] >= ready["cost_per_hour"]
+    )
 
     details = api.get(server.api(f"deployments/{ref}/connection")).json()
     labels = {line["label"]: line["value"] for line in details["lines"]}

@@ -164,9 +164,7 @@ class ActionHandler(DeploymentHandler):
 class ConnectionHandler(SindriHandler):
     @web.authenticated
     async def get(self, reference: str) -> None:
-        await self.answer(
-            lambda: _service.on_core_loop(_service.connection(reference))
-        )
+        await self.answer(lambda: _service.on_core_loop(_service.connection(reference)))
 
 
 class PreviewHandler(SindriHandler):

@@ -36,6 +36,8 @@ PROXY_HOST = "proxy.runpod.net"
 # Published storage rates (reference §13): a stopped pod bills its volume.
 STOPPED_VOLUME_PER_GB_MONTH = 0.20
 _HTML_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
+#: what a pod id can look like; anything else is no pod, with nothing sent
+_POD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 _CAPACITY_WORDS = ("no longer any instances", "no instances", "capacity", "not enough")
 
 
@@ -204,6 +206,8 @@ class RunPod(Provider):
         ]
 
     async def get(self, remote_id: str) -> dict[str, Any] | None:
+        if not _POD_ID.fullmatch(remote_id):
+            return None
         try:
             reply = await self.api.call(
                 "GET", f"/v2/pods/{quote(remote_id, safe='')}", safe_to_repeat=True

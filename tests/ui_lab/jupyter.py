@@ -104,13 +104,18 @@ def start(
         process = subprocess.Popen(
             command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=root
         )
-    server = RunningServer(f"http://127.0.0.1:{port}", token, data_dir, process, log_path)
+    server = RunningServer(
+        f"http://127.0.0.1:{port}", token, data_dir, process, log_path
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the Jupyter server exited at start:\n{server.log()}")
         try:
-            if httpx.get(f"{server.url}/api/status", timeout=2).status_code in (200, 403):
+            if httpx.get(f"{server.url}/api/status", timeout=2).status_code in (
+                200,
+                403,
+            ):
                 return server
         except httpx.HTTPError:
             pass

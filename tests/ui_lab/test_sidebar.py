@@ -16,9 +16,7 @@ def open_sidebar(context, lab):
     page = context.new_page()
     page.goto(f"{lab.url}/lab?reset&token={TOKEN}")
     page.locator('.jp-SideBar [data-id="sindri-jupyter-panel"]').click(timeout=60_000)
-    page.locator(f"{PANEL} .sj-BurnRate").filter(has_text="$").wait_for(
-        timeout=30_000
-    )
+    page.locator(f"{PANEL} .sj-BurnRate").filter(has_text="$").wait_for(timeout=30_000)
     return page
 
 
@@ -136,5 +134,7 @@ def test_a_destroy_in_one_tab_is_seen_by_the_other_within_one_refresh(
     # One refresh of the other tab, plus the time a refresh takes.
     row(second, "two-tabs").wait_for(state="detached", timeout=(interval + 3) * 1000)
     seen_after = time.monotonic() - destroyed_at
-    print(f"\nthe second tab saw the destroy after {seen_after:.1f} s "
-          f"(its refresh interval: {interval:.1f} s)")
+    print(
+        f"\nthe second tab saw the destroy after {seen_after:.1f} s "
+        f"(its refresh interval: {interval:.1f} s)"
+    )
