@@ -161,8 +161,10 @@ _STATUS_COLUMNS = (
 
 
 def _status_row(deployment: Deployment) -> tuple[str, ...]:
+    # A name with a mark: the summary below the table says what the mark means.
+    mark = "" if deployment.in_store else " (not in this store)"
     return (
-        deployment.name,
+        deployment.name + mark,
         deployment.provider,
         deployment.state.value,
         gpu_text(deployment),
@@ -243,28 +245,19 @@ def offer_line(deployment: Deployment) -> str:
     )
 
 
-def _status_rows(deployments: list[Deployment]) -> list[tuple[str, ...]]:
-    rows = [_status_row(d) for d in deployments]
-    # A name with a mark: the summary below says what the mark means.
-    return [
-        (row[0] + (" (not in this store)" if not d.in_store else ""), *row[1:])
-        for row, d in zip(rows, deployments, strict=True)
-    ]
-
-
 def status_text(deployments: list[Deployment], *, everything: bool = False) -> str:
     if not deployments:
         return "No deployments." + (
             " Every place was searched for tagged ones." if everything else ""
         )
-    table = text_table(_STATUS_COLUMNS, _status_rows(deployments))
+    table = text_table(_STATUS_COLUMNS, [_status_row(d) for d in deployments])
     return table + "\n" + _status_summary(deployments, everything)
 
 
 def status_html(deployments: list[Deployment], *, everything: bool = False) -> str:
     if not deployments:
         return f"<p>{_e(status_text(deployments, everything=everything))}</p>"
-    table = html_table(_STATUS_COLUMNS, _status_rows(deployments), badges=2)
+    table = html_table(_STATUS_COLUMNS, [_status_row(d) for d in deployments], badges=2)
     lines = _status_summary(deployments, everything).split("\n")
     return table + "".join(f"<p>{_e(line)}</p>" for line in lines)
 

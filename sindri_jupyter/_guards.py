@@ -229,8 +229,9 @@ async def enforce(
     Returns ``(id, sentence, what the provider answered)`` per stop.
     """
     said = []
+    records = session.store.by_remote_ids(api.name)  # one read for the round
     for deployment in deployments:
-        record = session.store.by_remote(api.name, deployment.id)
+        record = records.get(deployment.id)
         if record is None or not (record.details or {}).get("guards"):
             continue
         details = _guard_totals.observe(session.store, record, deployment)

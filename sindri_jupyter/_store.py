@@ -191,15 +191,20 @@ class Store:
         return [Record(*row[:7], details=json.loads(row[7] or "{}")) for row in rows]
 
     def by_remote(self, provider: str, remote_id: str) -> Record | None:
+        return self.by_remote_ids(provider).get(remote_id)
+
+    def by_remote_ids(self, provider: str) -> dict[str, Record]:
+        """Every record of ``provider`` with a remote id, by that id, in one read."""
+        found: dict[str, Record] = {}
         # A remote id can come back (Northflank derives it from the name), so a
-        # live record wins over one already gone.
-        found = [
-            record
-            for record in self.records(provider, live_only=False)
-            if record.remote_id == remote_id
-        ]
-        found.sort(key=lambda record: record.state == "gone")
-        return found[0] if found else None
+        # live record wins over one already gone; among equals the first stays.
+        for record in self.records(provider, live_only=False):
+            if not record.remote_id:
+                continue
+            kept = found.get(record.remote_id)
+            if kept is None or (kept.state == "gone" and record.state != "gone"):
+                found[record.remote_id] = record
+        return found
 
     # -- the shared request budget (see _ratelimit) ---------------------------------
     def save_rate_limit(
